@@ -1,0 +1,3 @@
+from hlrcli.cli.app import main
+
+main()

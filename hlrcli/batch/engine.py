@@ -1,0 +1,441 @@
+"""The batch engine: ingest into the journal, estimate, then run sync lookups or async chunks, then join back.
+
+The main thread owns the store; worker threads only speak HTTP. Every number is marked `sending` before its
+request leaves and gets its outcome recorded when the answer comes back, so a crash at any moment leaves a
+journal from which `--resume` continues without paying twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from hlrcli.errors import AuthError, ConfigError, HlrcliError, NetworkError, ProviderError, UncertainError
+from hlrcli.models import PENDING, HlrResult, MnpResult, NtResult, Submission
+from hlrcli.numbers import Number, normalise
+from hlrcli.store import Job, Store
+
+RESULT_TYPES: dict[str, type] = {"hlr": HlrResult, "mnp": MnpResult, "nt": NtResult}
+SUBMISSION_COLUMNS = ("state", "id", "reference", "cost", "provider", "error")
+SEND_STATES = ("pending", "failed")
+
+
+# Output rows ---------------------------------------------------------------------------------------------------
+def result_columns(kind: str, mode: str) -> list[str]:
+    if mode == "async-receipt":
+        return list(SUBMISSION_COLUMNS)
+    return [f.name for f in fields(RESULT_TYPES[kind])]
+
+
+class RowShaper:
+    """Input columns first, unchanged; then the result columns (renamed `result_X` where a name clashes)."""
+
+    def __init__(self, input_columns: Sequence[str], kind: str, mode: str, provider: str) -> None:
+        self.input_columns = list(input_columns)
+        self.kind, self.provider = kind, provider
+        self.result_cols = result_columns(kind, mode)
+        taken = set(self.input_columns)
+        self.out_names = [f"result_{c}" if c in taken else c for c in self.result_cols]
+        self.columns = self.input_columns + self.out_names
+        self.receipt = mode == "async-receipt"
+        self.key = "number" if kind == "nt" else "msisdn"
+        self.status_field = {"hlr": "connectivity_status", "mnp": "query_status", "nt": "query_status"}[kind]
+
+    def shape(self, cells: Sequence[str], values: dict[str, Any]) -> dict[str, Any]:
+        row = dict(zip(self.input_columns, cells, strict=False))
+        for name, col in zip(self.out_names, self.result_cols, strict=True):
+            row[name] = values.get(col)
+        return row
+
+    def from_store(self, r: Any) -> dict[str, Any]:
+        """One joined store row (see Store.joined) as an output row."""
+        cells = json.loads(r["cells"])
+        if r["number"] is None:
+            return self.shape(cells, {"provider": self.provider, "error": r["row_error"]})
+        state = r["state"]
+        if self.receipt:
+            values = {
+                "state": {"submitted": "SUBMITTED", "done": "COMPLETED"}.get(state, state.upper()),
+                "id": r["sub_id"],
+                "reference": r["reference"],
+                "cost": r["cost"],
+                "provider": self.provider,
+                "error": _state_error(state, r["error"]),
+            }
+            return self.shape(cells, values)
+        if state == "done" and r["result"]:
+            return self.shape(cells, json.loads(r["result"]))
+        values = {self.key: r["number"], "provider": self.provider, "id": r["sub_id"], "reference": r["reference"]}
+        if state in ("submitted", "sending", "pending") and self.kind == "hlr":
+            values[self.status_field] = PENDING
+        values["error"] = _state_error(state, r["error"])
+        return self.shape(cells, values)
+
+
+def _state_error(state: str, error: str | None) -> str | None:
+    if state == "uncertain":
+        return error or "uncertain: the request may have been billed; see `hlrcli jobs show`"
+    if state == "pending":
+        return "not sent"
+    return error
+
+
+# Ingest ----------------------------------------------------------------------------------------------------------
+def job_name(provider: str, kind: str, mode: str, input_sha: str, options: dict[str, Any]) -> str:
+    material = json.dumps({"input": input_sha, "options": options}, sort_keys=True)
+    return f"{provider}-{kind}-{hashlib.sha256(material.encode()).hexdigest()[:10]}"
+
+
+def ingest(store: Store, job: Job, rows: Iterator[list[str]], number_index: int, country: str | None) -> int:
+    """Normalise every row into the journal (streamed); returns the number of rows."""
+    count = 0
+
+    def gen() -> Iterator[tuple[int, list[str], str | None, str | None, str | None]]:
+        nonlocal count
+        for idx, cells in enumerate(rows):
+            n = normalise(cells[number_index], country)
+            count = idx + 1
+            yield idx, cells, n.e164, n.region, n.error
+
+    store.add_rows(job.name, gen())
+    return count
+
+
+# Cost -----------------------------------------------------------------------------------------------------------
+@dataclass
+class Estimate:
+    to_send: int = 0
+    cost: float = 0.0
+    unknown: int = 0  # numbers whose price could not be found
+    currency: str = "EUR"
+    by_country: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def unit(self) -> float | None:
+        known = self.to_send - self.unknown
+        return self.cost / known if known > 0 else None
+
+    def text(self) -> str:
+        if self.to_send == 0:
+            return "nothing to send"
+        if self.unknown == self.to_send:
+            return "unknown (this provider publishes no prices we can query)"
+        extra = f", plus {self.unknown} numbers at an unknown price" if self.unknown else ""
+        return f"{self.cost:.4f} {self.currency}{extra}"
+
+
+def estimate(store: Store, job: Job, provider: Any, states: Sequence[str]) -> Estimate:
+    groups = store.pending_by_region(job.name, states)
+    est = Estimate(to_send=sum(g["n"] for g in groups))
+    if not provider.charges:
+        return est
+    prices = price_lookup(provider, job)
+    for g in groups:
+        price = prices(g["region"], g["sample"])
+        if price is None:
+            est.unknown += g["n"]
+            est.by_country[g["region"] or "?"] = f"{g['n']} × unknown"
+        else:
+            est.cost += price * g["n"]
+            est.by_country[g["region"] or "?"] = f"{g['n']} × {price:g}"
+    return est
+
+
+def price_lookup(provider: Any, job: Job) -> Callable[[str | None, str], float | None]:
+    if provider.name == "hlrlookups":
+
+        def hlr_price(region: str | None, sample: str) -> float | None:
+            try:
+                amount = provider.price(Number(raw=sample, e164=sample), job.kind.upper()).amount
+                return float(amount) if amount is not None else None
+            except (ProviderError, ValueError):
+                return None
+
+        return hlr_price
+    if provider.name == "affiliate":
+        try:
+            table = provider.prices(job.options.get("tariff") or 0)
+        except ProviderError:
+            table = []
+        by_code: dict[str, float] = {}
+        for row in table:
+            for key in (row.countrycode, row.countryname):
+                if key and row.price is not None:
+                    by_code.setdefault(str(key).upper(), float(row.price))
+        from phonenumbers import geocoder, parse
+
+        def aff_price(region: str | None, sample: str) -> float | None:
+            if region and region.upper() in by_code:
+                return by_code[region.upper()]
+            name = geocoder.country_name_for_number(parse(sample), "en").upper()
+            return by_code.get(name)
+
+        return aff_price
+    return lambda region, sample: None
+
+
+# Running ----------------------------------------------------------------------------------------------------------
+@dataclass
+class Tally:
+    sent: int = 0
+    done: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    rejected: int = 0
+    cost: float = 0.0
+    stopped: str | None = None  # why submission stopped early (max cost, interrupt, auth)
+
+
+Progress = Callable[[int, float], None]  # (numbers finished in this step, cost of this step)
+
+
+def _cost(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+class Runner:
+    """Sends what the journal says is still to send, honouring --concurrency, --max-cost and interrupts."""
+
+    def __init__(
+        self,
+        store: Store,
+        job: Job,
+        provider: Any,
+        *,
+        concurrency: int,
+        max_cost: float | None,
+        unit_price: float | None,
+        resend: Sequence[str],
+        progress: Progress,
+        lookup_opts: dict[str, Any],
+        on_results: Callable[[set[str]], None] = lambda done: None,
+    ) -> None:
+        self.store, self.job, self.provider = store, job, provider
+        self.concurrency = max(1, concurrency)
+        self.max_cost = max_cost
+        self.unit = unit_price
+        self.states = tuple(SEND_STATES) + tuple(resend)
+        self.progress = progress
+        self.opts = lookup_opts
+        self.on_results = on_results
+        self.tally = Tally(cost=store.cost(job.name))
+        self.auth_error: HlrcliError | None = None
+        self._cursor = -1
+
+    def _affordable(self, count: int) -> int:
+        """How many more numbers fit under --max-cost at the expected unit price."""
+        if self.max_cost is None or not self.unit:
+            return count
+        room = int((self.max_cost - self.tally.cost) / self.unit + 1e-9)
+        return max(0, min(count, room))
+
+    def _next(self, count: int) -> list[str]:
+        affordable = self._affordable(count)
+        if affordable <= 0:
+            self.tally.stopped = self.tally.stopped or f"--max-cost {self.max_cost:g} reached"
+            return []
+        rows = self.store.numbers_in(self.job.name, self.states, affordable, after=self._cursor)
+        if rows:
+            self._cursor = rows[-1]["first_idx"]
+        return [r["number"] for r in rows]
+
+    def _drive(self, workers: int, launch: Callable[[ThreadPoolExecutor], Future | None],
+               land: Callable[[Future], None]) -> None:
+        in_flight: set[Future] = set()
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
+            while True:
+                while len(in_flight) < workers and not self.tally.stopped:
+                    fut = launch(pool)
+                    if fut is None:
+                        break
+                    in_flight.add(fut)
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    in_flight.discard(fut)
+                    land(fut)
+        except KeyboardInterrupt:
+            self.tally.stopped = "interrupted"
+            # What is in flight was sent and may be billed: wait for the answers and record them.
+            for fut in list(in_flight):
+                try:
+                    fut.result(timeout=self.provider.runtime.timeout + 5)
+                except BaseException:  # noqa: S110 - recorded by land() below
+                    pass
+                if fut.done():
+                    land(fut)
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        if self.auth_error:
+            raise self.auth_error
+
+    # Sync: one request per number --------------------------------------------------------------------------------
+    def run_sync(self) -> Tally:
+        kind = self.job.kind
+        waiting: dict[Future, str] = {}
+
+        def call(number: str) -> Any:
+            return self.provider.lookup(kind, Number(raw=number, e164=number), **self.opts)
+
+        def launch(pool: ThreadPoolExecutor) -> Future | None:
+            batch = self._next(1)
+            if not batch:
+                return None
+            self.store.mark_sending(self.job.name, batch)
+            fut = pool.submit(call, batch[0])
+            waiting[fut] = batch[0]
+            self.tally.sent += 1
+            return fut
+
+        def land(fut: Future) -> None:
+            number = waiting.pop(fut)
+            state, values = self._outcome(fut)
+            self.store.set_number(self.job.name, number, state, **values)
+            cost = _cost(values.get("cost"))
+            self.tally.cost += cost
+            self.progress(1, cost)
+            self.on_results({number})
+
+        self._drive(self.concurrency, launch, land)
+        return self.tally
+
+    def _outcome(self, fut: Future) -> tuple[str, dict[str, Any]]:
+        try:
+            result = fut.result()
+        except UncertainError as exc:
+            self.tally.uncertain += 1
+            return "uncertain", {"error": str(exc)}
+        except (AuthError, ConfigError) as exc:
+            self.auth_error = exc
+            self.tally.stopped = "authentication failed"
+            return "pending", {}
+        except (ProviderError, NetworkError) as exc:
+            self.tally.failed += 1
+            return "failed", {"error": str(exc)}
+        self.tally.done += 1
+        return "done", {"result": asdict(result), "cost": getattr(result, "cost", None), "sub_id": result.id}
+
+    # Async: chunks of numbers ------------------------------------------------------------------------------------
+    def run_async(self) -> Tally:
+        size = self.provider.chunk_size
+        waiting: dict[Future, tuple[int, list[str]]] = {}
+        seq = self.store.next_chunk(self.job.name)
+
+        def launch(pool: ThreadPoolExecutor) -> Future | None:
+            nonlocal seq
+            numbers = self._next(size)
+            if not numbers:
+                return None
+            chunk = seq
+            seq += 1
+            self.store.mark_sending(self.job.name, numbers, chunk)
+            items = [Number(raw=n, e164=n) for n in numbers]
+            fut = pool.submit(self.provider.submit, self.job.kind, items, scope=self.job.name, **self.opts)
+            waiting[fut] = (chunk, numbers)
+            self.tally.sent += len(numbers)
+            return fut
+
+        def land(fut: Future) -> None:
+            chunk, numbers = waiting.pop(fut)
+            try:
+                subs: list[Submission] = fut.result()
+            except UncertainError as exc:
+                self._chunk_failed(chunk, numbers, "uncertain", str(exc))
+                return
+            except (AuthError, ConfigError) as exc:
+                self.auth_error = exc
+                self.tally.stopped = "authentication failed"
+                self._chunk_failed(chunk, numbers, "pending", str(exc), chunk_state="failed")
+                return
+            except (ProviderError, NetworkError) as exc:
+                self._chunk_failed(chunk, numbers, "failed", str(exc))
+                return
+            self._chunk_done(chunk, numbers, subs)
+
+        # Chunks are few and large; a handful in flight keeps a paced provider busy without bursts.
+        self._drive(min(self.concurrency, 4), launch, land)
+        return self.tally
+
+    def _chunk_failed(self, chunk: int, numbers: list[str], state: str, error: str,
+                      chunk_state: str | None = None) -> None:
+        self.store.set_numbers(self.job.name, [(n, state, {"error": error}) for n in numbers])
+        self.store.finish_chunk(self.job.name, chunk, chunk_state or state, error=error)
+        if state == "uncertain":
+            self.tally.uncertain += len(numbers)
+        elif state == "failed":
+            self.tally.failed += len(numbers)
+        self.progress(len(numbers), 0.0)
+
+    def _chunk_done(self, chunk: int, numbers: list[str], subs: list[Submission]) -> None:
+        by_number = {s.msisdn: s for s in subs}
+        items = []
+        cost = 0.0
+        for n in numbers:
+            sub = by_number.get(n)
+            if sub is None:
+                items.append((n, "failed", {"error": "missing from the provider's answer"}))
+                self.tally.failed += 1
+            elif sub.state == "REJECTED":
+                items.append((n, "rejected", {"error": sub.error, "reference": sub.reference}))
+                self.tally.rejected += 1
+            else:
+                items.append((n, "submitted", {"sub_id": sub.id, "reference": sub.reference, "cost": sub.cost}))
+                cost += _cost(sub.cost)
+                self.tally.done += 1
+        self.store.set_numbers(self.job.name, items)
+        receipt = {
+            "accepted": sum(1 for s in subs if s.state == "SUBMITTED"),
+            "already_submitted": sum(1 for s in subs if s.state == "ALREADY_SUBMITTED"),
+            "rejected": [s.msisdn for s in subs if s.state == "REJECTED"],
+            "cost": f"{cost:.4f}",
+        }
+        self.store.finish_chunk(self.job.name, chunk, "submitted", cost=f"{cost:.4f}", receipt=receipt)
+        self.tally.cost += cost
+        self.progress(len(numbers), cost)
+
+
+FINAL_FOR_OUTPUT = frozenset({"done", "failed", "rejected", "uncertain", "submitted"})
+
+
+class OrderedEmitter:
+    """Writes output rows in input order as soon as every row before them is final (sync streaming)."""
+
+    def __init__(self, store: Store, job: str, shaper: RowShaper, write: Callable[[dict[str, Any]], None],
+                 final: frozenset[str] = FINAL_FOR_OUTPUT) -> None:
+        self.store, self.job, self.shaper, self.write = store, job, shaper, write
+        self.final = final
+        self.next_idx = 0
+        self.head: str | None = None  # the number the first unwritten row waits for
+
+    def advance(self, finished: set[str] | None = None) -> None:
+        if finished is not None and self.head is not None and self.head not in finished:
+            return
+        page = 500
+        while True:
+            rows = list(self.store.joined(self.job, start=self.next_idx, limit=page))
+            for r in rows:
+                if r["number"] is not None and r["state"] not in self.final:
+                    self.head = r["number"]
+                    return
+                self.write(self.shaper.from_store(r))
+                self.next_idx = r["idx"] + 1
+            if len(rows) < page:
+                self.head = None
+                return
+
+    def flush(self) -> None:
+        """Everything left, final or not (after a stop): pending rows say so in `error`."""
+        for r in self.store.joined(self.job, start=self.next_idx):
+            self.write(self.shaper.from_store(r))
+            self.next_idx = r["idx"] + 1

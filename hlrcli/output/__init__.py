@@ -1,0 +1,196 @@
+"""Every byte of data output goes through here: one writer per format, streaming where the format allows.
+
+Commands hand over records (dataclasses or dicts); they never format by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import fields, is_dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, TextIO
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    ndjson = "ndjson"
+
+
+def to_dict(record: Any) -> dict[str, Any]:
+    if isinstance(record, Mapping):
+        return dict(record)
+    if is_dataclass(record):
+        return {f.name: getattr(record, f.name) for f in fields(record)}
+    raise TypeError(f"cannot render {type(record).__name__}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(_cell(v) for v in value)
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+class Writer:
+    """Receives rows one at a time; `close` finishes the document."""
+
+    def __init__(self, stream: TextIO, columns: Sequence[str] | None = None) -> None:
+        self.stream = stream
+        self.columns = list(columns) if columns else None
+        self.count = 0
+
+    def write(self, record: Any) -> None:
+        row = to_dict(record)
+        if self.columns is None:
+            self.columns = list(row)
+        self._write(row)
+        self.count += 1
+
+    def _write(self, row: dict[str, Any]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.stream.flush()
+
+
+class CsvWriter(Writer):
+    def _write(self, row: dict[str, Any]) -> None:
+        if self.count == 0:
+            self._csv = csv.writer(self.stream, lineterminator="\n")
+            self._csv.writerow(self.columns)
+        self._csv.writerow([_cell(row.get(c)) for c in self.columns or ()])
+
+    def close(self) -> None:
+        if self.count == 0 and self.columns:
+            csv.writer(self.stream, lineterminator="\n").writerow(self.columns)
+        super().close()
+
+
+class NdjsonWriter(Writer):
+    def _write(self, row: dict[str, Any]) -> None:
+        cols = self.columns or list(row)
+        self.stream.write(json.dumps({c: _jsonable(row.get(c)) for c in cols}, ensure_ascii=False) + "\n")
+
+
+class JsonWriter(Writer):
+    """A JSON array written element by element, so a million rows never sit in memory."""
+
+    def _write(self, row: dict[str, Any]) -> None:
+        cols = self.columns or list(row)
+        self.stream.write("[\n  " if self.count == 0 else ",\n  ")
+        self.stream.write(json.dumps({c: _jsonable(row.get(c)) for c in cols}, ensure_ascii=False))
+
+    def close(self) -> None:
+        self.stream.write("[]\n" if self.count == 0 else "\n]\n")
+        super().close()
+
+
+STATUS_STYLES = {
+    "CONNECTED": "green",
+    "ABSENT": "yellow",
+    "INVALID_MSISDN": "red",
+    "UNDETERMINED": "magenta",
+    "PENDING": "cyan",
+    "SUBMITTED": "cyan",
+    "ok": "green",
+    "fail": "red",
+    "warn": "yellow",
+    "skip": "dim",
+}
+
+
+class TableWriter(Writer):
+    """A rich table; buffers (tables are for a terminal, i.e. small outputs)."""
+
+    def __init__(self, stream: TextIO, columns: Sequence[str] | None = None, summary: Sequence[str] | None = None):
+        super().__init__(stream, columns)
+        self.explicit_columns = columns is not None
+        self.summary = list(summary) if summary else None
+        self.rows: list[dict[str, Any]] = []
+
+    def _write(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+
+    def close(self) -> None:
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
+        console = Console(file=self.stream, no_color="NO_COLOR" in os.environ or None, soft_wrap=False)
+
+        def styled(value: Any) -> Text:
+            text = _cell(value)
+            style = STATUS_STYLES.get(text, "")
+            if value is False:
+                style = "red"
+            return Text(text, style=style)
+
+        if len(self.rows) == 1 and not self.explicit_columns:
+            table = Table(show_header=False, box=None, pad_edge=False)
+            table.add_column(style="bold")
+            table.add_column()
+            for key, value in self.rows[0].items():
+                if value not in (None, "", ()):
+                    table.add_row(key, styled(value))
+        else:
+            cols = self.summary or self.columns or []
+            cols = [c for c in cols if any(r.get(c) not in (None, "", ()) for r in self.rows)] or cols
+            table = Table(header_style="bold")
+            for i, col in enumerate(cols):
+                table.add_column(col, overflow="fold", no_wrap=i == 0)
+            for row in self.rows:
+                table.add_row(*(styled(row.get(c)) for c in cols))
+        console.print(table)
+        super().close()
+
+
+def writer(fmt: Format, stream: TextIO, columns: Sequence[str] | None = None, sample: Any = None) -> Writer:
+    """A writer for `fmt`. `sample` (a record class or instance) supplies the table's summary columns."""
+    if fmt is Format.table:
+        return TableWriter(stream, columns, summary=getattr(sample, "TABLE", None))
+    return {Format.csv: CsvWriter, Format.json: JsonWriter, Format.ndjson: NdjsonWriter}[fmt](stream, columns)
+
+
+def render(records: Iterable[Any], fmt: Format, stream: TextIO, columns: Sequence[str] | None = None) -> int:
+    """Write every record; returns how many were written."""
+    it = iter(records)
+    first = next(it, None)
+    out = writer(fmt, stream, columns, sample=first)
+    if first is not None:
+        out.write(first)
+        for record in it:
+            out.write(record)
+    out.close()
+    return out.count
+
+
+@contextmanager
+def open_output(path: str | Path | None, stdout: TextIO) -> Iterator[TextIO]:
+    """stdout, or a file that appears only when complete (temp file in the same directory, then rename)."""
+    if path is None or str(path) == "-":
+        yield stdout
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

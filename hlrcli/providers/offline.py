@@ -1,0 +1,91 @@
+"""Offline checks with Google's libphonenumber: validity, number type, carrier of origin, region, time zones.
+
+No network and no account; nothing is charged. What it cannot know: whether a number is live, or ported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat, PhoneNumberType, carrier, geocoder, timezone
+
+from hlrcli.models import NtResult, Validation
+from hlrcli.numbers import Number
+from hlrcli.providers.base import Provider
+
+NUMBER_TYPES = {
+    PhoneNumberType.FIXED_LINE: "LANDLINE",
+    PhoneNumberType.MOBILE: "MOBILE",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "MOBILE_OR_LANDLINE",
+    PhoneNumberType.TOLL_FREE: "TOLL_FREE",
+    PhoneNumberType.PREMIUM_RATE: "PREMIUM_RATE",
+    PhoneNumberType.SHARED_COST: "SHARED_COST",
+    PhoneNumberType.VOIP: "VOIP",
+    PhoneNumberType.PAGER: "PAGER",
+    PhoneNumberType.UAN: "UAN",
+    PhoneNumberType.VOICEMAIL: "VOICEMAIL",
+}
+HLR_TYPES = frozenset({"MOBILE", "MOBILE_OR_LANDLINE"})
+
+
+class Offline(Provider):
+    name = "offline"
+    title = "libphonenumber (no network)"
+    capabilities: ClassVar[dict[str, str]] = {"nt": "free", "validate": "free", "batch": "nt, validate"}
+    sync_types = frozenset({"nt", "validate"})
+    charges = False
+
+    def nt(self, number: Number, **opts: Any) -> NtResult:
+        pn = number.parsed
+        if pn is None:
+            return NtResult(
+                number=number.raw,
+                number_type="UNKNOWN",
+                query_status="OK",
+                is_valid=False,
+                invalid_reason=number.error,
+                qualifies_for_hlr_lookup=False,
+                cost="0",
+                provider=self.name,
+            )
+        valid = number.error is None
+        kind = NUMBER_TYPES.get(phonenumbers.number_type(pn), "UNKNOWN") if valid else "UNKNOWN"
+        region = phonenumbers.region_code_for_number(pn)
+        description = geocoder.description_for_number(pn, "en") if valid else ""
+        zones = tuple(z for z in timezone.time_zones_for_number(pn) if z != "Etc/Unknown") if valid else ()
+        return NtResult(
+            number=number.e164 or number.raw,
+            number_type=kind,
+            query_status="OK",
+            is_valid=valid,
+            invalid_reason=number.error,
+            qualifies_for_hlr_lookup=valid and kind in HLR_TYPES,
+            original_network_name=(carrier.name_for_number(pn, "en") or None) if valid else None,
+            original_country_name=geocoder.country_name_for_number(pn, "en") or None,
+            original_country_code=region if region and region != "ZZ" else None,
+            regions=(description,) if description else (),
+            timezones=zones,
+            cost="0",
+            provider=self.name,
+        )
+
+    def validate(self, numbers: Sequence[Number]) -> list[Validation]:
+        return [self.validate_one(n) for n in numbers]
+
+    def validate_one(self, number: Number) -> Validation:
+        pn = number.parsed
+        if pn is None or number.error:
+            return Validation(number=number.raw, valid=False, reason=number.error, provider=self.name)
+        return Validation(
+            number=number.raw,
+            valid=True,
+            type=NUMBER_TYPES.get(phonenumbers.number_type(pn), "UNKNOWN"),
+            country=phonenumbers.region_code_for_number(pn),
+            e164=number.e164,
+            international=phonenumbers.format_number(pn, PhoneNumberFormat.INTERNATIONAL),
+            national=phonenumbers.format_number(pn, PhoneNumberFormat.NATIONAL),
+            network=carrier.name_for_number(pn, "en") or None,
+            provider=self.name,
+        )

@@ -1,0 +1,883 @@
+"""Tests of the provider emulator itself (tests/emulator), over real HTTP with `requests`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+
+from tests.emulator import (
+    AFF_KEY,
+    HLR_KEY,
+    HLR_SECRET,
+    SMSP_KEY,
+    Emulator,
+    digest_signature,
+    expected_status,
+    webhook_signature,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+HLR_FIELDS = [
+    "id",
+    "msisdn",
+    "connectivity_status",
+    "mccmnc",
+    "mcc",
+    "mnc",
+    "imsi",
+    "msin",
+    "msc",
+    "original_network_name",
+    "original_country_name",
+    "original_country_code",
+    "original_country_prefix",
+    "is_ported",
+    "ported_network_name",
+    "ported_country_name",
+    "ported_country_code",
+    "ported_country_prefix",
+    "is_roaming",
+    "roaming_network_name",
+    "roaming_country_name",
+    "roaming_country_code",
+    "roaming_country_prefix",
+    "cost",
+    "timestamp",
+    "storage",
+    "route",
+    "processing_status",
+    "error_code",
+    "error_description",
+    "data_source",
+    "routing_instruction",
+]
+MNP_FIELDS = [
+    "id",
+    "msisdn",
+    "query_status",
+    "mccmnc",
+    "mcc",
+    "mnc",
+    "is_ported",
+    "original_network_name",
+    "original_country_name",
+    "original_country_code",
+    "original_country_prefix",
+    "ported_network_name",
+    "ported_country_name",
+    "ported_country_code",
+    "ported_country_prefix",
+    "extra",
+    "cost",
+    "timestamp",
+    "storage",
+    "route",
+    "error_code",
+]
+NT_FIELDS = [
+    "id",
+    "number",
+    "number_type",
+    "query_status",
+    "is_valid",
+    "invalid_reason",
+    "is_possibly_ported",
+    "is_vanity_number",
+    "qualifies_for_hlr_lookup",
+    "mccmnc",
+    "mcc",
+    "mnc",
+    "original_network_name",
+    "original_country_name",
+    "original_country_code",
+    "regions",
+    "timezones",
+    "info_text",
+    "cost",
+    "timestamp",
+    "storage",
+    "route",
+]
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(latency=0.0) as emulator:
+        emulator.retry_delays = [0.05, 0.05, 0.05]
+        yield emulator
+        assert emulator.server_errors == []
+
+
+class Receiver:
+    """A tiny webhook endpoint: records every POST, answers `fail_first` 500s, then 200s."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.hits: list[tuple[dict[str, str], bytes]] = []
+        self.fail_left = fail_first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.hits.append((dict(self.headers.items()), body))
+                status = 500 if receiver.fail_left > 0 else 200
+                receiver.fail_left -= 1
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def digest_headers(
+    path: str, body: bytes = b"", method: str = "POST", stamp: int | None = None
+) -> dict[str, str]:
+    ts = str(int(time.time()) if stamp is None else stamp)
+    return {
+        "X-Digest-Key": HLR_KEY,
+        "X-Digest-Timestamp": ts,
+        "X-Digest-Signature": digest_signature(HLR_SECRET, path, ts, method, body),
+        "Content-Type": "application/json",
+    }
+
+
+def hlr_post(emu: Emulator, path: str, payload: Any) -> requests.Response:
+    body = json.dumps(payload).encode()
+    return requests.post(emu.hlr_url + path, data=body, headers=digest_headers(path, body), timeout=5)
+
+
+def hlr_get(emu: Emulator, path: str, **params: str) -> requests.Response:
+    return requests.get(emu.hlr_url + path, params=params, auth=(HLR_KEY, HLR_SECRET), timeout=5)
+
+
+def smsp(emu: Emulator, path: str, **payload: Any) -> requests.Response:
+    return requests.post(emu.smspartner_url + path, json={"apiKey": SMSP_KEY, **payload}, timeout=5)
+
+
+def aff_create(emu: Emulator, fields: dict[str, str], key: str = AFF_KEY) -> requests.Response:
+    files = {name: (None, value) for name, value in fields.items()}
+    return requests.put(emu.affiliate_url + "/hlr/create", files=files, headers={"X-API-KEY": key}, timeout=5)
+
+
+def aff_get(emu: Emulator, path: str) -> requests.Response:
+    return requests.get(emu.affiliate_url + path, headers={"X-API-KEY": AFF_KEY}, timeout=5)
+
+
+# -- contract ------------------------------------------------------------------------------------------------
+
+
+def test_digest_signature_matches_the_documented_check_value() -> None:
+    sig = digest_signature(
+        "hlr-secret-value", "/hlr-lookup", "1790000000", "POST", b'{"msisdn":"+491788735000"}'
+    )
+    assert sig == "997fc8db45a0ac1c0e8ecc70bb2de21de9967b3c3c8ae50803aece5962aec6c8"
+
+
+def test_urls_and_env(emu: Emulator) -> None:
+    assert emu.url.startswith("http://127.0.0.1:")
+    assert emu.hlr_url == emu.url + "/hlr/api/v2"
+    assert emu.smspartner_url == emu.url + "/smspartner/v1"
+    assert emu.affiliate_url == emu.url + "/affiliate"
+    env = emu.env()
+    assert env["HLR_LOOKUPS_API_KEY"] == HLR_KEY and env["HLR_LOOKUPS_API_SECRET"] == HLR_SECRET
+    assert env["SMSPARTNER_API_KEY"] == SMSP_KEY and env["AFFILIATE_SMS_API_KEY"] == AFF_KEY
+    assert env["AFFILIATE_SMS_BASE_URL"] == emu.affiliate_url
+    assert set(emu.env("smspartner")) == {"SMSPARTNER_API_KEY", "SMSPARTNER_BASE_URL"}
+    assert len(emu.env("hlrlookups")) == 3
+    with pytest.raises(ValueError):
+        emu.env("nope")
+
+
+def test_stopped_emulator_refuses_even_kept_alive_connections() -> None:
+    emulator = Emulator().start()
+    session = requests.Session()
+    assert session.get(emulator.hlr_url + "/ping", timeout=5).status_code == 200
+    emulator.stop()
+    with pytest.raises(requests.ConnectionError):
+        session.get(emulator.hlr_url + "/ping", timeout=5)
+
+
+# -- hlrlookups: authentication ------------------------------------------------------------------------------
+
+
+def test_public_endpoints_and_server_clock(emu: Emulator) -> None:
+    assert requests.get(emu.hlr_url + "/ping", timeout=5).json() == {"success": True}
+    emu.clock_skew = 1000
+    served = requests.get(emu.hlr_url + "/time", timeout=5).json()["time"]
+    assert abs(served - (time.time() + 1000)) < 3
+
+
+def test_every_auth_method_is_accepted(emu: Emulator) -> None:
+    url = emu.hlr_url + "/auth-test"
+    assert requests.get(url, headers=digest_headers("/auth-test", method="GET"), timeout=5).json() == {
+        "success": True
+    }
+    assert requests.get(url, auth=(HLR_KEY, HLR_SECRET), timeout=5).status_code == 200
+    x_basic = hashlib.sha256(f"{HLR_KEY}:{HLR_SECRET}".encode()).hexdigest()
+    assert requests.get(url, headers={"X-Basic": x_basic}, timeout=5).status_code == 200
+    # Query parameters are not signed.
+    r = requests.get(
+        emu.hlr_url + "/mccmncs?countrycode=DE", headers=digest_headers("/mccmncs", method="GET"), timeout=5
+    )
+    assert r.status_code == 200
+    assert hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Basic": "0" * 64},
+        {"Authorization": "Basic " + "ZW11LWhsci1rZXk6d3Jvbmc="},  # emu-hlr-key:wrong
+        {**digest_headers("/auth-test", method="GET"), "X-Digest-Key": "other-key"},
+        {**digest_headers("/auth-test", method="GET"), "X-Digest-Signature": "f" * 64},
+        digest_headers("/auth-test", method="POST"),  # signed for the wrong method
+        digest_headers("/Auth-Test", method="GET"),  # path must be signed lower case
+        {k: v for k, v in digest_headers("/auth-test", method="GET").items() if k != "X-Digest-Timestamp"},
+    ],
+)
+def test_auth_failures_answer_401(emu: Emulator, headers: dict[str, str]) -> None:
+    r = requests.get(emu.hlr_url + "/auth-test", headers=headers, timeout=5)
+    assert r.status_code == 401
+    assert r.json() == {"errors": ["Unauthorized."]}
+
+
+def test_signature_covers_the_exact_body(emu: Emulator) -> None:
+    signed = json.dumps({"msisdn": "+491788735000"}).encode()
+    sent = json.dumps({"msisdn": "+491788735001"}).encode()
+    r = requests.post(
+        emu.hlr_url + "/hlr-lookup", data=sent, headers=digest_headers("/hlr-lookup", signed), timeout=5
+    )
+    assert r.status_code == 401
+    assert emu.charge_count() == 0
+
+
+def test_digest_timestamp_must_be_within_30_seconds_of_server_clock(emu: Emulator) -> None:
+    emu.clock_skew = 120
+    r = requests.get(
+        emu.hlr_url + "/auth-test", headers=digest_headers("/auth-test", method="GET"), timeout=5
+    )
+    assert r.status_code == 401
+    assert r.json() == {"errors": ["Timestamp out of range."]}
+    server_now = requests.get(emu.hlr_url + "/time", timeout=5).json()["time"]
+    headers = digest_headers("/auth-test", method="GET", stamp=server_now)
+    assert requests.get(emu.hlr_url + "/auth-test", headers=headers, timeout=5).status_code == 200
+    emu.clock_skew = 25
+    ok = requests.get(
+        emu.hlr_url + "/auth-test", headers=digest_headers("/auth-test", method="GET"), timeout=5
+    )
+    assert ok.status_code == 200
+
+
+# -- hlrlookups: lookups -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "ported", "roaming"),
+    [
+        ("+491788735000", "CONNECTED", False, False),
+        ("+491788735915", "CONNECTED", True, True),
+        ("+33612345676", "ABSENT", True, False),
+        ("+447400123457", "ABSENT", True, False),
+        ("+14156226808", "INVALID_MSISDN", False, False),
+        ("0014156226999", "UNDETERMINED", True, True),
+    ],
+)
+def test_hlr_lookup_is_deterministic_and_complete(
+    emu: Emulator, number: str, status: str, ported: bool, roaming: bool
+) -> None:
+    r = hlr_post(emu, "/hlr-lookup", {"msisdn": number, "route": None, "storage": None})
+    assert r.status_code == 200
+    result = r.json()
+    assert set(result) == set(HLR_FIELDS)
+    assert result["connectivity_status"] == status == emu.expected_status(number) == expected_status(number)
+    assert (result["is_ported"], result["is_roaming"]) == (ported, roaming)
+    assert result["msisdn"] == number
+    assert len(result["id"]) == 12 and int(result["id"], 16) >= 0 and result["id"] == result["id"].lower()
+    assert result["cost"] == "0.0100" and result["processing_status"] == "COMPLETED"
+    assert (result["roaming_country_code"] is not None) == roaming
+    assert (result["ported_network_name"] is not None) == ported
+    assert result["mccmnc"] == result["mcc"] + result["mnc"]
+    assert emu.charges == [("hlrlookups", "HLR", "+" + number.lstrip("+").removeprefix("00"))]
+    assert hlr_get(emu, "/balance").json() == {"balance": "99.99"}
+
+
+def test_mnp_and_nt_lookups(emu: Emulator) -> None:
+    mnp = hlr_post(emu, "/mnp-lookup", {"msisdn": "+14156226819"}).json()
+    assert set(mnp) == set(MNP_FIELDS)
+    assert mnp["cost"] == "0.0050" and mnp["query_status"] == "OK" and mnp["original_country_code"] == "US"
+    types = {
+        "+4915112345670": "MOBILE",
+        "+33712345670": "MOBILE",
+        "+447400123450": "MOBILE",
+        "+14156226810": "MOBILE_OR_LANDLINE",
+        "+4989702626": "LANDLINE",
+        "+33140000000": "LANDLINE",
+    }
+    for number, kind in types.items():
+        nt = hlr_post(emu, "/nt-lookup", {"number": number}).json()
+        assert set(nt) == set(NT_FIELDS)
+        assert nt["number_type"] == kind and nt["cost"] == "0.0050"
+        assert isinstance(nt["regions"], list) and isinstance(nt["timezones"], list)
+    assert hlr_post(emu, "/nt-lookup", {"number": "+4989702626"}).json()["regions"] == ["Munich"]
+    assert emu.charged_numbers()["+4989702626"] == 2
+    assert [c.kind for c in emu.charges][:2] == ["MNP", "NT"]
+    assert hlr_get(emu, "/balance").json()["balance"] == "99.96"
+
+
+def test_lookup_input_errors_are_400_and_free(emu: Emulator) -> None:
+    bad = hlr_post(emu, "/hlr-lookup", {"msisdn": "+49"})
+    assert bad.status_code == 400 and bad.json() == {"errors": ["Invalid MSISDN."]}
+    for payload in ({}, {"msisdn": "+491788735000", "route": "XYZ"}, {"msisdn": "491788735000"}):
+        r = hlr_post(emu, "/hlr-lookup", payload)
+        assert r.status_code == 400 and isinstance(r.json()["errors"], list)
+    empty = requests.post(emu.hlr_url + "/hlr-lookup", headers=digest_headers("/hlr-lookup"), timeout=5)
+    assert empty.status_code == 400
+    junk = b"msisdn=+491788735000"
+    r = requests.post(
+        emu.hlr_url + "/hlr-lookup", data=junk, headers=digest_headers("/hlr-lookup", junk), timeout=5
+    )
+    assert r.status_code == 400
+    assert hlr_get(emu, "/no-such-endpoint").status_code == 404
+    assert hlr_get(emu, "/hlr-lookup").status_code == 405
+    assert hlr_get(emu, "/route").status_code == 400
+    assert emu.charge_count() == 0
+    assert hlr_post(emu, "/hlr-lookup", {"msisdn": "00491788735000"}).status_code == 200
+
+
+def test_bulk_over_1000_is_rejected_whole(emu: Emulator, receiver: Receiver) -> None:
+    emu.webhook_urls["hlrlookups"] = [receiver.url]
+    numbers = [f"+4917612{i:05d}" for i in range(1001)]
+    r = hlr_post(emu, "/hlr-lookups", {"msisdns": numbers})
+    assert r.status_code == 400 and r.json()["errors"]
+    assert emu.charge_count() == 0
+    r = hlr_post(emu, "/hlr-lookups", {"msisdns": numbers[:1000]})
+    assert r.status_code == 200 and r.json()["accepted_count"] == 1000
+    assert emu.wait_deliveries(5)
+    assert len(receiver.hits) == 1 and len(json.loads(receiver.hits[0][1])["results"]) == 1000
+
+
+def test_bulk_answer_and_signed_webhook(emu: Emulator, receiver: Receiver) -> None:
+    emu.webhook_urls["hlrlookups"] = [receiver.url]
+    numbers = ["+491788735000", "+31", "0033612345676", "+447400123458"]
+    r = hlr_post(emu, "/hlr-lookups", {"msisdns": numbers, "route": None, "storage": "jobA"})
+    answer = r.json()
+    assert answer["accepted_count"] == 3 and answer["rejected"] == [{"id": None, "msisdn": "+31"}]
+    assert answer["total_count"] == 4 and answer["cost"] == "0.0300"
+    assert answer["webhook_urls"] == [receiver.url] and answer["storage"].startswith("jobA-")
+    assert emu.charge_count() == 3
+    assert emu.wait_deliveries(5)
+    assert len(receiver.hits) == 1
+    headers, body = receiver.hits[0]
+    assert headers["Content-Type"] == "application/json"
+    expected = webhook_signature(HLR_KEY, HLR_SECRET, body)
+    entries = headers["X-Signatures"].split(";")
+    assert len(entries) == 2 and entries[1] == expected and entries[0] != expected
+    assert any(hmac.compare_digest(e, expected) for e in entries)
+    payload = json.loads(body)
+    assert payload["type"] == "HLR"
+    assert [x["id"] for x in payload["results"]] == [a["id"] for a in answer["accepted"]]
+    assert [x["connectivity_status"] for x in payload["results"]] == ["CONNECTED", "ABSENT", "INVALID_MSISDN"]
+    # Bytes as PHP sends them: a client re-serialising before verifying would get another signature.
+    assert json.dumps(payload).encode() != body
+    assert emu.deliveries[0].status == 200 and emu.deliveries[0].ok
+
+
+def test_nt_webhook_uses_alternative_spellings_in_batches(emu: Emulator, receiver: Receiver) -> None:
+    emu.webhook_urls["hlrlookups"] = [receiver.url]
+    emu.webhook_batch_size = 2
+    numbers = ["+4915112345670", "+4989702626", "+14156226810", "+33612345671", "+447400123452"]
+    answer = hlr_post(emu, "/nt-lookups", {"numbers": numbers}).json()
+    assert answer["accepted"][0] == {"id": answer["accepted"][0]["id"], "number": numbers[0]}
+    assert emu.wait_deliveries(5)
+    bodies = [json.loads(b) for _, b in receiver.hits]
+    assert sorted(len(b["results"]) for b in bodies) == [1, 2, 2]
+    item = next(i for b in bodies for i in b["results"] if i["number"] == "+4915112345670")
+    assert item["numbertype"] == "MOBILE" and item["isvalid"] == "Yes" and item["state"] == "COMPLETED"
+    for key in (
+        "ispossiblyported",
+        "isvanitynumber",
+        "qualifiesforhlrlookup",
+        "originalcarrier",
+        "countrycode",
+    ):
+        assert key in item
+    assert {"usercharge", "inserttime", "infotext", "interface"} <= set(item)
+
+
+def test_webhook_retries_then_gives_up(emu: Emulator) -> None:
+    flaky, dead = Receiver(fail_first=2), Receiver(fail_first=100)
+    try:
+        emu.webhook_urls["hlrlookups"] = [flaky.url]
+        hlr_post(emu, "/mnp-lookups", {"msisdns": ["+491788735000"]})
+        assert emu.wait_deliveries(5)
+        assert [d.status for d in emu.deliveries] == [500, 500, 200]
+        assert [d.attempt for d in emu.deliveries] == [1, 2, 3]
+        assert not any(d.gave_up for d in emu.deliveries)
+        emu.reset()
+        emu.webhook_urls["hlrlookups"] = [dead.url]
+        hlr_post(emu, "/hlr-lookups", {"msisdns": ["+491788735000"]})
+        assert emu.wait_deliveries(5)
+        assert len(emu.deliveries) == 4 and emu.deliveries[-1].gave_up
+        assert emu.deliveries[-1].error == "HTTP 500"
+    finally:
+        flaky.close()
+        dead.close()
+
+
+def test_unreachable_webhook_is_recorded(emu: Emulator) -> None:
+    emu.retry_delays = []
+    emu.webhook_urls["hlrlookups"] = ["http://127.0.0.1:9/nothing-listens-here"]
+    hlr_post(emu, "/hlr-lookups", {"msisdns": ["+491788735000"]})
+    assert emu.wait_deliveries(5)
+    (delivery,) = emu.deliveries
+    assert delivery.status is None and delivery.error and delivery.gave_up
+
+
+def test_duplicate_deliveries(emu: Emulator, receiver: Receiver) -> None:
+    emu.webhook_urls["hlrlookups"] = [receiver.url]
+    emu.duplicate_deliveries = True
+    hlr_post(emu, "/hlr-lookups", {"msisdns": ["+491788735000", "+491788735001"]})
+    assert emu.wait_deliveries(5)
+    assert len(receiver.hits) == 2 and receiver.hits[0][1] == receiver.hits[1][1]
+    assert emu.charge_count() == 2
+
+
+def test_catalogue_endpoints(emu: Emulator) -> None:
+    coverage = hlr_get(emu, "/hlr-coverage", countrycode="DE").json()
+    assert coverage["countrycode"] == "DE" and coverage["prefix"] == "+49"
+    carrier = coverage["carriers"][0]
+    assert carrier["mnc"] == "01 " and carrier["mccmnc"] == "26201"
+    route = carrier["routes"][0]
+    assert (
+        route["n"] == route["CONNECTED"] + route["ABSENT"] + route["INVALID_MSISDN"] + route["UNDETERMINED"]
+    )
+    assert hlr_get(emu, "/hlr-coverage").status_code == 400
+    assert hlr_get(emu, "/hlr-coverage", countrycode="DE", sample_size="HUGE").status_code == 400
+    items = hlr_get(emu, "/mccmncs", countrycode="FR").json()["items"]
+    assert {i["country_code"] for i in items} == {"FR"} and all("parent_mccmnc" in i for i in items)
+    everything = hlr_get(emu, "/mnp-coverage").json()["items"]
+    assert {"DE", "FR", "GB", "US"} <= {i["country_code"] for i in everything}
+    assert any(i["mnc"].endswith(" ") for i in everything)
+    assert hlr_get(emu, "/routes").json()["routes"]["MNP"] == ["PTX", "IP4"]
+    assert "mccmncs" in hlr_get(emu, "/routing-map").json()["routing"]["map"]
+    assert "US" in hlr_get(emu, "/mnp-countries").json()["countries"]
+    assert hlr_get(emu, "/route", msisdn="+491788735000").json()["mccmnc"] == "26203"
+    price = hlr_get(emu, "/price", msisdn="+491788735000", route_type="NT").json()["price"]
+    assert price == {"amount": "0.00500", "msisdn": "+491788735000", "route_type": "NT", "route": "LC1"}
+    assert hlr_get(emu, "/price", msisdn="+491788735000").status_code == 400
+    assert {p["route_type"] for p in hlr_get(emu, "/price-list").json()["pricing"]} == {"HLR", "MNP", "NT"}
+    assert emu.charge_count() == 0
+
+
+# -- smspartner ----------------------------------------------------------------------------------------------
+
+
+def test_smspartner_error_codes(emu: Emulator) -> None:
+    no_key = requests.post(
+        emu.smspartner_url + "/hlr/notify", json={"phoneNumbers": "+33612345678"}, timeout=5
+    )
+    assert no_key.status_code == 400 and no_key.json()["code"] == 1 and no_key.json()["success"] is False
+    wrong = requests.post(
+        emu.smspartner_url + "/hlr/notify", json={"apiKey": "nope", "phoneNumbers": "+33612345678"}, timeout=5
+    )
+    assert wrong.status_code == 401 and wrong.json()["code"] == 10 and wrong.json()["message"]
+    assert smsp(emu, "/hlr/notify").json()["code"] == 2
+    assert smsp(emu, "/hlr/notify", phoneNumbers="").json()["code"] == 2
+    assert smsp(emu, "/hlr/notify", phoneNumbers="+33612345678;+33612345679").json()["code"] == 3
+    assert smsp(emu, "/lookup", phoneNumbers="+33612345678 +33612345679").json()["code"] == 3
+    too_many = ",".join(f"+336123{i:05d}" for i in range(501))
+    over = smsp(emu, "/hlr/notify", phoneNumbers=too_many)
+    assert over.status_code == 400 and over.json()["code"] == 9 and "500" in over.json()["message"]
+    assert smsp(emu, "/hlr/notify", phoneNumbers="+33612345678", tag="x" * 21).json()["success"] is False
+    assert emu.charge_count() == 0
+    emu.smspartner_error_http_status = 200
+    assert smsp(emu, "/hlr/notify").status_code == 200
+
+
+def test_smspartner_notify_charges_and_notifies(emu: Emulator, receiver: Receiver) -> None:
+    numbers = ["+33612345670", "+33612345676", "+33612345678", "+33612345679", "0612345671"]
+    r = smsp(emu, "/hlr/notify", phoneNumbers=",".join(numbers), notifyUrl=receiver.url, tag="job1")
+    answer = r.json()
+    assert answer["success"] is True and answer["code"] == 200 and answer["currency"] == "EUR"
+    assert answer["campaign_id"].startswith("HLR") and len(answer["campaign_id"]) == 9
+    assert answer["number"] == 4 and answer["cost"] == pytest.approx(0.02)
+    assert emu.charged_numbers("smspartner") == {n: 1 for n in numbers[:4]}
+    assert emu.wait_deliveries(5)
+    notes = {}
+    for headers, body in receiver.hits:
+        assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+        note = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        notes[note["phone"]] = note
+    assert set(notes) == set(numbers[:4])
+    assert [notes[n]["errorGrpId"] for n in numbers[:4]] == ["0", "27", "1", "255"]
+    assert notes["+33612345670"]["errorName"] == "NO_ERROR" and notes["+33612345679"]["ported"] == "1"
+    assert {"messageId", "mccMnc", "errorDesc", "date"} <= set(notes["+33612345670"])
+    second = smsp(emu, "/hlr/notify", phoneNumbers="+33612345670").json()
+    assert second["campaign_id"] != answer["campaign_id"]
+    emu.smspartner_notify_format = "json"
+    smsp(emu, "/hlr/notify", phoneNumbers="+33612345672", notifyUrl=receiver.url)
+    assert emu.wait_deliveries(5)
+    assert json.loads(receiver.hits[-1][1])["errorGrpId"] == 0
+
+
+def test_smspartner_lookup_me_and_rental_status(emu: Emulator) -> None:
+    lookup = smsp(emu, "/lookup", phoneNumbers="+33612345678,0612345678,nonsense").json()
+    assert lookup["success"] is True
+    first, national, bad = lookup["lookup"]
+    assert first["countryCode"] == "France" and first["type"] == "Mobile" and first["prefixCode"] == 33
+    assert first["format"]["e164"] == "+33612345678" and national["phoneNumber"] == "+33612345678"
+    assert set(first["format"]) == {"e164", "international", "national", "rfc3966"}
+    assert bad["success"] is False and bad["request"] == "nonsense"
+    me = requests.get(emu.smspartner_url + "/me", params={"apiKey": SMSP_KEY}, timeout=5).json()
+    assert set(me["credits"]) == {
+        "creditSms",
+        "creditSmsECO",
+        "creditHlr",
+        "toSend",
+        "solde",
+        "currency",
+        "balance",
+    }
+    before = me["credits"]["creditHlr"]
+    smsp(emu, "/hlr/notify", phoneNumbers="+33612345678,+33612345679")
+    after = requests.get(emu.smspartner_url + "/me", params={"apiKey": SMSP_KEY}, timeout=5).json()
+    assert after["credits"]["creditHlr"] == before - 2
+    assert emu.charge_count() == 2  # /lookup and /me are free
+
+    def status(**params: str) -> requests.Response:
+        return requests.get(emu.smspartner_url + "/location/status", params=params, timeout=5)
+
+    assert status(apiKey=SMSP_KEY).json()["code"] == 31
+    assert status(apiKey=SMSP_KEY, token="unknown").json()["code"] == 32
+    assert status(apiKey="wrong", token="tok-ready").json()["code"] == 10
+    ready = status(apiKey=SMSP_KEY, token="tok-ready").json()
+    assert ready["success"] is True and ready["token"] == "tok-ready" and "ready" in ready["status"]
+    assert ready["location"]["details_localisation"][0]["Type"] == "cp" and "phoneNumbers" in ready["file"]
+    emu.rental_tokens["mine"] = 3
+    assert "failed" in status(apiKey=SMSP_KEY, token="mine").json()["status"]
+
+
+def test_smspartner_rate_limit(emu: Emulator) -> None:
+    emu.rate_limits["smspartner"] = 3
+    emu.rate_window = 0.4
+    codes = [smsp(emu, "/lookup", phoneNumbers="+33612345678").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    limited = smsp(emu, "/hlr/notify", phoneNumbers="+33612345678")
+    assert limited.json() == {"success": False, "code": 429, "message": "Too many requests"}
+    assert "Retry-After" not in limited.headers
+    assert requests.get(emu.smspartner_url + "/me", params={"apiKey": SMSP_KEY}, timeout=5).status_code == 200
+    assert emu.charge_count() == 0
+    time.sleep(0.45)
+    assert smsp(emu, "/hlr/notify", phoneNumbers="+33612345678").status_code == 200
+
+
+def test_rate_limit_on_another_provider_sends_retry_after(emu: Emulator) -> None:
+    emu.rate_limits["hlrlookups"] = 2
+    emu.rate_window = 5
+    assert [hlr_get(emu, "/auth-test").status_code for _ in range(2)] == [200, 200]
+    limited = hlr_get(emu, "/auth-test")
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1" and limited.json()["errors"]
+
+
+# -- affiliate -----------------------------------------------------------------------------------------------
+
+
+def test_affiliate_auth_and_payload_format(emu: Emulator) -> None:
+    r = aff_create(emu, {"msisdn": "380505142320", "reference": "a"}, key="live_wrong")
+    assert r.status_code == 401 and r.json() == {"error": "1", "errorDescription": "Invalid API key"}
+    assert requests.get(emu.affiliate_url + "/hlr/prices", timeout=5).status_code == 401
+    as_json = requests.put(
+        emu.affiliate_url + "/hlr/create",
+        json={"msisdn": "380505142320", "reference": "a"},
+        headers={"X-API-KEY": AFF_KEY},
+        timeout=5,
+    )
+    assert as_json.status_code == 400 and as_json.json()["error"] == "14"
+    assert as_json.json()["errorDescription"].startswith("Incorrect payload")
+    assert aff_create(emu, {"msisdn": "380505142320"}).json()["error"] == "14"
+    assert emu.charge_count() == 0
+
+
+def test_affiliate_single_create_and_idempotent_reference(emu: Emulator) -> None:
+    ok = aff_create(emu, {"msisdn": "380505142320", "reference": "job-1", "tariff": "9"})
+    body = ok.json()
+    assert ok.status_code == 200 and body["error"] == "0" and body["id"].isdigit()
+    assert body["price"] == "0.002" and body["currency"] == "EUR"
+    again = aff_create(emu, {"msisdn": "380505142320", "reference": "job-1"}).json()
+    assert again == {"error": "13", "errorDescription": "HLR already exists", "id": body["id"]}
+    bad = aff_create(emu, {"msisdn": "+380505142320", "reference": "job-2"})
+    assert bad.status_code == 400 and bad.json() == {"error": "11", "errorDescription": "Incorrect msisdn"}
+    assert emu.charged_numbers("affiliate") == {"+380505142320": 1}
+    post = requests.post(
+        emu.affiliate_url + "/hlr/create",
+        files={"msisdn": (None, "491788735001"), "reference": (None, "job-3")},
+        headers={"X-API-KEY": AFF_KEY},
+        timeout=5,
+    )
+    assert post.json()["error"] == "0"
+
+
+def test_affiliate_multiple_create(emu: Emulator) -> None:
+    aff_create(emu, {"msisdn": "380505142320", "reference": "seen"})
+    items = [
+        {"msisdn": "380972920000", "reference": "r1", "tariff": 9},
+        {"msisdn": "380972920001", "reference": "seen"},
+        {"msisdn": "12", "reference": "r3"},
+    ]
+    answer = aff_create(emu, {"payload": json.dumps(items)}).json()
+    assert answer["error"] == "0" and answer["totalprice"] == "0.002" and answer["currency"] == "EUR"
+    ok, dup, bad = answer["result"]
+    assert ok["reference"] == "r1" and ok["error"] == "0" and ok["id"].isdigit() and ok["price"] == "0.002"
+    assert dup["error"] == "13" and dup["id"] and dup["errorDescription"] == "HLR already exists"
+    assert bad == {"reference": "r3", "error": "11", "errorDescription": "Incorrect msisdn"}
+    assert all(isinstance(v, str) for item in answer["result"] for v in item.values())
+    assert emu.charge_count("affiliate") == 2
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "not json",
+        json.dumps({"msisdn": "380972920000", "reference": "x"}),
+        json.dumps([{"msisdn": "380972920000", "reference": "fine"}, {"reference": "no-msisdn"}]),
+        json.dumps([{"msisdn": "380972920000", "reference": "fine"}, {"msisdn": "380972920001"}]),
+    ],
+)
+def test_affiliate_broken_payload_creates_nothing(emu: Emulator, payload: str) -> None:
+    r = aff_create(emu, {"payload": payload})
+    assert r.status_code == 400 and r.json()["error"] == "14"
+    assert emu.charge_count() == 0
+    assert aff_get(emu, "/hlr/reference/fine").json()["error"] == "10"
+
+
+def test_affiliate_batch_limit(emu: Emulator) -> None:
+    emu.affiliate_max_batch = 3
+    items = [{"msisdn": f"38097292000{i}", "reference": f"b{i}"} for i in range(4)]
+    assert aff_create(emu, {"payload": json.dumps(items)}).json()["error"] == "14"
+    assert aff_create(emu, {"payload": json.dumps(items[:3])}).json()["totalprice"] == "0.006"
+
+
+def test_affiliate_polling_callback_and_prices(emu: Emulator, receiver: Receiver) -> None:
+    items = [
+        {"msisdn": "380972920000", "reference": "p0", "callback_url": receiver.url},
+        {"msisdn": "380972920907", "reference": "p1", "callback_url": "not a url"},
+    ]
+    result = aff_create(emu, {"payload": json.dumps(items)}).json()["result"]
+    first = aff_get(emu, f"/hlr/{result[0]['id']}").json()
+    assert first["status"] == "sent"
+    final = aff_get(emu, f"/hlr/{result[0]['id']}").json()
+    assert final["status"] == "active" and final["network"] == "25501" and final["reference"] == "p0"
+    assert final["details"] == {"ported": "0", "roaming": "0"}
+    aff_get(emu, "/hlr/reference/p1")
+    other = aff_get(emu, "/hlr/reference/p1").json()
+    assert other["status"] == "absent" and other["details"] == {"ported": "0", "roaming": "1"}
+    missing = aff_get(emu, "/hlr/999999")
+    assert missing.status_code == 404 and missing.json() == {
+        "error": "10",
+        "errorDescription": "HLR not found",
+    }
+    assert emu.wait_deliveries(5)
+    assert len(receiver.hits) == 1  # the invalid callback_url falls back to none configured
+    assert json.loads(receiver.hits[0][1]) == final
+    prices = aff_get(emu, "/hlr/prices").json()
+    assert prices["error"] == "0" and {"type", "country", "country_name", "mcc", "price", "currency"} == set(
+        prices["prices"][0]
+    )
+    assert aff_get(emu, "/hlr/prices/3").json()["error"] == "0"
+    bad_tariff = aff_get(emu, "/hlr/prices/12").json()
+    assert bad_tariff == {"error": "6", "errorDescription": "Invalid tariff code"}
+
+
+# -- fault injection -----------------------------------------------------------------------------------------
+
+
+def test_inject_answers_without_processing(emu: Emulator) -> None:
+    emu.inject(503, path="/hlr-lookup", times=2)
+    emu.inject(429, headers={"Retry-After": "1"}, provider="smspartner")
+    for _ in range(2):
+        r = hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"})
+        assert r.status_code == 503 and r.json() == {"errors": ["Service unavailable."]}
+    assert hlr_post(emu, "/hlr-lookups", {"msisdns": ["+491788735000"]}).status_code == 200  # no suffix match
+    assert emu.charge_count() == 1
+    assert hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"}).status_code == 200
+    limited = smsp(emu, "/hlr/notify", phoneNumbers="+33612345678")
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+    assert limited.json() == {"success": False, "code": 429}
+    emu.inject(502, body="<html>Bad gateway</html>", provider="affiliate")
+    assert aff_get(emu, "/hlr/prices").text == "<html>Bad gateway</html>"
+    assert [r.status for r in emu.requests_to("/hlr-lookup")] == [503, 503, 200]
+
+
+def test_inject_garbage(emu: Emulator) -> None:
+    emu.inject_garbage(provider="hlrlookups")
+    r = hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"})
+    assert r.status_code == 200
+    with pytest.raises(ValueError):
+        r.json()
+    assert emu.charge_count() == 0
+
+
+def test_inject_drop_after_and_before_processing(emu: Emulator) -> None:
+    emu.inject_drop(path="/hlr-lookup")
+    with pytest.raises(requests.ConnectionError):
+        hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"})
+    assert emu.charged_numbers() == {"+491788735000": 1}
+    assert emu.requests_to("/hlr-lookup")[0].status == 0
+    emu.inject_drop(provider="affiliate", after_processing=False)
+    with pytest.raises(requests.ConnectionError):
+        aff_create(emu, {"msisdn": "380505142320", "reference": "d1"})
+    assert emu.charge_count("affiliate") == 0
+    assert aff_create(emu, {"msisdn": "380505142320", "reference": "d1"}).json()["error"] == "0"
+
+
+def test_inject_delay_causes_client_timeout_after_charging(emu: Emulator) -> None:
+    emu.inject_delay(0.6, path="/hlr/notify")
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(
+            emu.smspartner_url + "/hlr/notify",
+            json={"apiKey": SMSP_KEY, "phoneNumbers": "+33612345678"},
+            timeout=(2, 0.2),
+        )
+    assert emu.charge_count("smspartner") == 1
+
+
+def test_latency_keepalive_and_concurrency(emu: Emulator) -> None:
+    emu.latency = 0.1
+    started = time.monotonic()
+    assert requests.get(emu.hlr_url + "/ping", timeout=5).status_code == 200
+    assert time.monotonic() - started >= 0.1
+    emu.latency = 0.05
+    before = emu.connection_count
+    session = requests.Session()
+    for _ in range(5):
+        session.get(emu.hlr_url + "/ping", timeout=5)
+    assert emu.connection_count == before + 1
+
+    local = threading.local()
+
+    def call(i: int) -> int:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        body = json.dumps({"msisdn": f"+4917612{i:05d}"}).encode()
+        r = local.session.post(
+            emu.hlr_url + "/hlr-lookup", data=body, headers=digest_headers("/hlr-lookup", body)
+        )
+        return r.status_code
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(32) as pool:
+        codes = list(pool.map(call, range(320)))
+    elapsed = time.monotonic() - started
+    assert codes == [200] * 320
+    assert elapsed < 3, f"320 requests took {elapsed:.2f}s with 32 workers at 50 ms latency"
+    assert max(emu.charged_numbers().values()) == 1 and emu.charge_count() == 320
+
+
+# -- control, reset, standalone ------------------------------------------------------------------------------
+
+
+def test_control_endpoints_and_reset(emu: Emulator) -> None:
+    hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"})
+    hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"})
+    smsp(emu, "/hlr/notify", phoneNumbers="+33612345678")
+    stats = requests.get(emu.url + "/_emu/stats", timeout=5).json()
+    assert stats["charges"] == 3 and stats["charged_distinct"] == 2
+    assert stats["requests"] == 3 and stats["max_charges_per_number"] == 2
+    config = requests.post(
+        emu.url + "/_emu/config", json={"latency": 0.01, "rate_limits": {"x": 1}}, timeout=5
+    )
+    assert config.status_code == 200 and emu.latency == 0.01 and emu.rate_limits["smspartner"] == 360
+    assert requests.post(emu.url + "/_emu/config", json={"nope": 1}, timeout=5).status_code == 400
+    emu.inject(500)
+    assert requests.post(emu.url + "/_emu/reset", timeout=5).json() == {"success": True}
+    assert emu.requests == [] and emu.charges == [] and emu.charged_numbers() == {}
+    assert hlr_get(emu, "/balance").json() == {"balance": "100.00"}  # the injected 500 is gone too
+    assert requests.get(emu.url + "/_emu/stats", timeout=5).json()["requests"] == 1
+
+
+def test_records_hold_the_request(emu: Emulator) -> None:
+    requests.get(emu.smspartner_url + "/me", params={"apiKey": SMSP_KEY}, timeout=5)
+    hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"})
+    me, lookup = emu.requests
+    assert (me.provider, me.method, me.path, me.query, me.status) == (
+        "smspartner",
+        "GET",
+        "/me",
+        {"apiKey": SMSP_KEY},
+        200,
+    )
+    assert lookup.headers["x-digest-key"] == HLR_KEY and lookup.json() == {"msisdn": "+491788735000"}
+    assert emu.requests_to("/hlr-lookup", provider="hlrlookups") == [lookup]
+    assert emu.requests_to("/me", provider="affiliate") == []
+
+
+def test_library_mode_is_silent(capfd: pytest.CaptureFixture[str], emu: Emulator) -> None:
+    hlr_post(emu, "/hlr-lookup", {"msisdn": "+49"})
+    requests.get(emu.url + "/elsewhere", timeout=5)
+    emu.inject_drop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(emu.hlr_url + "/ping", timeout=5)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_standalone_mode_prints_env_and_stops_on_sigterm() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulator", "--port", "0", "--latency", "0"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        exports = {}
+        while "AFFILIATE_SMS_BASE_URL" not in exports:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else "no output"
+            name, _, value = line.removeprefix("export ").strip().partition("=")
+            exports[name] = value
+        assert exports["HLR_LOOKUPS_API_KEY"] == HLR_KEY
+        base = exports["HLR_LOOKUPS_BASE_URL"].removesuffix("/hlr/api/v2")
+        assert requests.get(exports["HLR_LOOKUPS_BASE_URL"] + "/ping", timeout=5).status_code == 200
+        assert requests.get(base + "/_emu/stats", timeout=5).json()["requests"] == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
