@@ -183,6 +183,7 @@ class HttpClient:
                     ) from None
                 if sent and charged:
                     replays -= 1
+                    self.notice(f"{self.provider}: the connection dropped after {method} {path}; sending it again")
                 if attempt >= self.attempts:
                     raise NetworkError(f"{self.provider}: {why} ({type(exc).__name__}) at {redact(url)}") from None
                 self._sleep(backoff(attempt), f"{why}; retrying")
@@ -196,6 +197,9 @@ class HttpClient:
                     ) from None
                 if charged:
                     replays -= 1
+                    self.notice(
+                        f"{self.provider}: no answer to {method} {path} within {self.timeout:g} s; sending it again"
+                    )
                 if attempt >= self.attempts:
                     raise NetworkError(f"{self.provider}: read timeout after {self.timeout:g} s") from None
                 self._sleep(backoff(attempt), "read timeout; retrying")

@@ -10,7 +10,11 @@ _PATTERNS = (
     re.compile(r"(?i)(apiKey=)[^&\s\"'#]+"),
     re.compile(r"(?i)(token=)[^&\s\"'#]+"),
     re.compile(r"(?i)(\"apiKey\"\s*:\s*\")[^\"]*"),
-    re.compile(r"(?i)((?:x-api-key|x-digest-signature|x-digest-key|x-basic|authorization|x-signatures)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+    # An Authorization value starts with its scheme ("Basic …"): the credential is the word after it.
+    re.compile(
+        r"(?i)((?:x-api-key|x-digest-signature|x-digest-key|x-basic|authorization|x-signatures)[\"']?\s*[:=]\s*[\"']?"
+        r"(?:(?:basic|bearer|digest)\s+)?)[^\s\"',}]+"
+    ),
 )
 _lock = threading.Lock()
 _secrets: set[str] = set()

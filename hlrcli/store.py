@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS numbers (
     chunk INTEGER,
     sub_id TEXT,
     reference TEXT,
+    receipt TEXT,
     cost TEXT,
     error TEXT,
     result TEXT,
@@ -210,7 +211,8 @@ class Store:
         with self.tx() as db:
             db.execute("DELETE FROM chunks WHERE job = ?", (name,))
             db.execute(
-                "UPDATE numbers SET state = 'pending', chunk = NULL, sub_id = NULL, reference = NULL, cost = NULL,"
+                "UPDATE numbers SET state = 'pending', chunk = NULL, sub_id = NULL, reference = NULL, receipt = NULL,"
+                " cost = NULL,"
                 " error = NULL, result = NULL, updated = ? WHERE job = ?",
                 (_now(), name),
             )
@@ -250,8 +252,7 @@ class Store:
     def numbers_in(self, job: str, states: Sequence[str], limit: int = 1000, after: int = -1) -> list[sqlite3.Row]:
         marks = ",".join("?" * len(states))
         return self.query(
-            f"SELECT * FROM numbers WHERE job = ? AND state IN ({marks}) AND first_idx > ? "
-            "ORDER BY first_idx LIMIT ?",
+            f"SELECT * FROM numbers WHERE job = ? AND state IN ({marks}) AND first_idx > ? ORDER BY first_idx LIMIT ?",
             (job, *states, after, limit),
         )
 
@@ -267,8 +268,10 @@ class Store:
     def settle_leftovers(self, job: str) -> int:
         """What a previous run left `sending` becomes `uncertain`: it may have reached the provider."""
         with self.tx() as db:
-            db.execute("UPDATE chunks SET state = 'uncertain', updated = ? WHERE job = ? AND state = 'sending'",
-                       (_now(), job))
+            db.execute(
+                "UPDATE chunks SET state = 'uncertain', updated = ? WHERE job = ? AND state = 'sending'",
+                (_now(), job),
+            )
             cur = db.execute(
                 "UPDATE numbers SET state = 'uncertain', error = 'in flight when a previous run stopped; "
                 "may have been billed', updated = ? WHERE job = ? AND state = 'sending'",
@@ -300,12 +303,22 @@ class Store:
                     values = {**values, "result": json.dumps(values["result"], ensure_ascii=False)}
                 sets = "".join(f", {k} = ?" for k in values)
                 db.execute(
-                    f"UPDATE numbers SET state = ?, updated = ?{sets} WHERE job = ? AND number = ?",
+                    # A result is final: a webhook can land before the submission's own answer is recorded.
+                    f"UPDATE numbers SET state = CASE state WHEN 'done' THEN 'done' ELSE ? END, updated = ?{sets}"
+                    " WHERE job = ? AND number = ?",
                     (state, _now(), *values.values(), job, number),
                 )
 
-    def finish_chunk(self, job: str, seq: int, state: str, *, cost: str | None = None,
-                     receipt: Any = None, error: str | None = None) -> None:
+    def finish_chunk(
+        self,
+        job: str,
+        seq: int,
+        state: str,
+        *,
+        cost: str | None = None,
+        receipt: Any = None,
+        error: str | None = None,
+    ) -> None:
         with self.tx() as db:
             db.execute(
                 "UPDATE chunks SET state = ?, cost = ?, receipt = ?, error = ?, updated = ? WHERE job = ? AND seq = ?",
@@ -320,9 +333,9 @@ class Store:
 
     def cost(self, job: str) -> float:
         """What the job has cost so far: submitted chunks plus sync results."""
-        chunk_cost = self.query(
-            "SELECT COALESCE(SUM(CAST(cost AS REAL)), 0) AS c FROM chunks WHERE job = ?", (job,)
-        )[0]["c"]
+        chunk_cost = self.query("SELECT COALESCE(SUM(CAST(cost AS REAL)), 0) AS c FROM chunks WHERE job = ?", (job,))[
+            0
+        ]["c"]
         sync_cost = self.query(
             "SELECT COALESCE(SUM(CAST(cost AS REAL)), 0) AS c FROM numbers WHERE job = ? AND chunk IS NULL",
             (job,),
@@ -340,8 +353,8 @@ class Store:
             if size <= 0:
                 return
             rows = self.query(
-                "SELECT r.idx, r.cells, r.number, r.error AS row_error, n.state, n.sub_id, n.reference, n.cost,"
-                " n.error, n.result FROM rows r LEFT JOIN numbers n ON n.job = r.job AND n.number = r.number"
+                "SELECT r.idx, r.cells, r.number, r.error AS row_error, n.state, n.sub_id, n.reference, n.receipt,"
+                " n.cost, n.error, n.result FROM rows r LEFT JOIN numbers n ON n.job = r.job AND n.number = r.number"
                 " WHERE r.job = ? AND r.idx >= ? ORDER BY r.idx LIMIT ?",
                 (job, idx, size),
             )
@@ -351,45 +364,75 @@ class Store:
             idx = rows[-1]["idx"] + 1
 
     # Results that arrive later (webhooks, polling) -----------------------------------------------------------
-    def deliver(self, provider: str, result_key: str, kind: str, number: str | None, result: dict[str, Any],
-                match: dict[str, str | None]) -> tuple[bool, str]:
+    def deliver(
+        self,
+        provider: str,
+        result_key: str,
+        kind: str,
+        number: str | None,
+        result: dict[str, Any],
+        match: dict[str, str | None],
+    ) -> tuple[bool, str]:
         """Store one asynchronous result once (idempotent by provider + result_key) and attach it to its job.
 
         `match` names what identifies the submission: {"sub_id": …} or {"reference": …}, or {"number": …}
         (smspartner, whose notifications carry only the number). Returns (new, job name).
         """
+        return self.deliver_many([(provider, result_key, kind, number, result, match)])[0]
+
+    def deliver_many(
+        self, items: Sequence[tuple[str, str, str, str | None, dict[str, Any], dict[str, str | None]]]
+    ) -> list[tuple[bool, str]]:
+        """Like `deliver` for a whole webhook body, in one transaction: one disk sync, not one per result."""
+        out = []
         with self.tx() as db:
-            seen = db.execute(
-                "SELECT job FROM deliveries WHERE provider = ? AND result_key = ?", (provider, result_key)
-            ).fetchone()
-            if seen:
-                return False, seen["job"]
-            target = self._match(db, provider, number, match)
-            job = target["job"] if target else UNMATCHED
-            payload = json.dumps(result, ensure_ascii=False)
+            for provider, result_key, kind, number, result, match in items:
+                out.append(self._deliver(db, provider, result_key, kind, number, result, match))
+        return out
+
+    def _deliver(
+        self,
+        db: sqlite3.Connection,
+        provider: str,
+        result_key: str,
+        kind: str,
+        number: str | None,
+        result: dict[str, Any],
+        match: dict[str, str | None],
+    ) -> tuple[bool, str]:
+        seen = db.execute(
+            "SELECT job FROM deliveries WHERE provider = ? AND result_key = ?", (provider, result_key)
+        ).fetchone()
+        if seen:
+            return False, seen["job"]
+        target = self._match(db, provider, number, match)
+        job = target["job"] if target else UNMATCHED
+        payload = json.dumps(result, ensure_ascii=False)
+        db.execute(
+            "INSERT INTO deliveries (provider, result_key, kind, job, number, result, received) VALUES (?,?,?,?,?,?,?)",
+            (provider, result_key, kind, job, number, payload, _now()),
+        )
+        if target:
             db.execute(
-                "INSERT INTO deliveries (provider, result_key, kind, job, number, result, received)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (provider, result_key, kind, job, number, payload, _now()),
+                "UPDATE numbers SET state = 'done', result = ?, updated = ? WHERE job = ? AND number = ?",
+                (payload, _now(), target["job"], target["number"]),
             )
-            if target:
-                db.execute(
-                    "UPDATE numbers SET state = 'done', result = ?, updated = ? WHERE job = ? AND number = ?",
-                    (payload, _now(), target["job"], target["number"]),
-                )
-            return True, job
+        return True, job
 
     @staticmethod
-    def _match(db: sqlite3.Connection, provider: str, number: str | None,
-               match: dict[str, str | None]) -> sqlite3.Row | None:
+    def _match(
+        db: sqlite3.Connection, provider: str, number: str | None, match: dict[str, str | None]
+    ) -> sqlite3.Row | None:
         base = (
             "SELECT n.job, n.number FROM numbers n JOIN jobs j ON j.name = n.job "
             "WHERE j.provider = ? AND n.state IN ('submitted', 'sending', 'uncertain', 'done') AND "
         )
         for key in ("sub_id", "reference"):
             if match.get(key):
-                row = db.execute(base + f"n.{key} = ? ORDER BY n.state = 'done', j.created DESC LIMIT 1",
-                                 (provider, match[key])).fetchone()
+                row = db.execute(
+                    base + f"n.{key} = ? ORDER BY n.state = 'done', j.created DESC LIMIT 1",
+                    (provider, match[key]),
+                ).fetchone()
                 if row:
                     return row
         if number:

@@ -6,6 +6,7 @@ emulator over real HTTP; nothing of ours is patched.
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -21,7 +22,12 @@ from hlrcli.config import SPECS
 from tests.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRETS = ("emu-hlr-key", "emu-hlr-secret-0123456789", "emu-smsp-key-0123456789", "live_emu-aff-key-0123456789")
+SECRETS = (
+    "emu-hlr-key",
+    "emu-hlr-secret-0123456789",
+    "emu-smsp-key-0123456789",
+    "live_emu-aff-key-0123456789",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -45,14 +51,25 @@ def _emulator() -> Iterator[Emulator]:
         yield emu
 
 
+def _knobs(emu: Emulator) -> dict[str, object]:
+    """The emulator's public settings (latency, rate limits, webhook URLs…), deep enough to restore."""
+    return {k: copy.deepcopy(v) for k, v in vars(emu).items() if not k.startswith("_") and not callable(v)}
+
+
 @pytest.fixture
 def emu(_emulator: Emulator) -> Iterator[Emulator]:
-    """The emulator, reset before each test (one server for the whole session keeps tests fast)."""
+    """The emulator, reset before each test (one server for the whole session keeps tests fast).
+
+    Settings a test changes (duplicate deliveries, rate limits, …) are put back afterwards.
+    """
+    defaults = _knobs(_emulator)
     _emulator.reset()
-    _emulator.latency = 0.0
-    _emulator.clock_skew = 0.0
     yield _emulator
-    assert not _emulator.server_errors, _emulator.server_errors
+    errors = list(_emulator.server_errors)
+    for key, value in defaults.items():
+        setattr(_emulator, key, value)
+    _emulator.reset()
+    assert not errors, errors
 
 
 @dataclass
@@ -94,12 +111,19 @@ def live(cli: Cli, emu: Emulator) -> Cli:
     return cli
 
 
-def run_process(args: Sequence[str], env: dict[str, str] | None = None, input: bytes | None = None,
-                timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def run_process(
+    args: Sequence[str], env: dict[str, str] | None = None, input: bytes | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
     """The installed entry point in a real process (for signals, TTY-less defaults, start-up)."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "hlrcli", *args], env=full_env, input=input,
-                          capture_output=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "hlrcli", *args],
+        env=full_env,
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def assert_no_secrets(text: str) -> None:

@@ -147,9 +147,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -163,9 +161,7 @@ def receiver() -> Iterator[Receiver]:
     r.close()
 
 
-def digest_headers(
-    path: str, body: bytes = b"", method: str = "POST", stamp: int | None = None
-) -> dict[str, str]:
+def digest_headers(path: str, body: bytes = b"", method: str = "POST", stamp: int | None = None) -> dict[str, str]:
     ts = str(int(time.time()) if stamp is None else stamp)
     return {
         "X-Digest-Key": HLR_KEY,
@@ -201,9 +197,7 @@ def aff_get(emu: Emulator, path: str) -> requests.Response:
 
 
 def test_digest_signature_matches_the_documented_check_value() -> None:
-    sig = digest_signature(
-        "hlr-secret-value", "/hlr-lookup", "1790000000", "POST", b'{"msisdn":"+491788735000"}'
-    )
+    sig = digest_signature("hlr-secret-value", "/hlr-lookup", "1790000000", "POST", b'{"msisdn":"+491788735000"}')
     assert sig == "997fc8db45a0ac1c0e8ecc70bb2de21de9967b3c3c8ae50803aece5962aec6c8"
 
 
@@ -243,9 +237,7 @@ def test_public_endpoints_and_server_clock(emu: Emulator) -> None:
 
 def test_every_auth_method_is_accepted(emu: Emulator) -> None:
     url = emu.hlr_url + "/auth-test"
-    assert requests.get(url, headers=digest_headers("/auth-test", method="GET"), timeout=5).json() == {
-        "success": True
-    }
+    assert requests.get(url, headers=digest_headers("/auth-test", method="GET"), timeout=5).json() == {"success": True}
     assert requests.get(url, auth=(HLR_KEY, HLR_SECRET), timeout=5).status_code == 200
     x_basic = hashlib.sha256(f"{HLR_KEY}:{HLR_SECRET}".encode()).hexdigest()
     assert requests.get(url, headers={"X-Basic": x_basic}, timeout=5).status_code == 200
@@ -279,27 +271,21 @@ def test_auth_failures_answer_401(emu: Emulator, headers: dict[str, str]) -> Non
 def test_signature_covers_the_exact_body(emu: Emulator) -> None:
     signed = json.dumps({"msisdn": "+491788735000"}).encode()
     sent = json.dumps({"msisdn": "+491788735001"}).encode()
-    r = requests.post(
-        emu.hlr_url + "/hlr-lookup", data=sent, headers=digest_headers("/hlr-lookup", signed), timeout=5
-    )
+    r = requests.post(emu.hlr_url + "/hlr-lookup", data=sent, headers=digest_headers("/hlr-lookup", signed), timeout=5)
     assert r.status_code == 401
     assert emu.charge_count() == 0
 
 
 def test_digest_timestamp_must_be_within_30_seconds_of_server_clock(emu: Emulator) -> None:
     emu.clock_skew = 120
-    r = requests.get(
-        emu.hlr_url + "/auth-test", headers=digest_headers("/auth-test", method="GET"), timeout=5
-    )
+    r = requests.get(emu.hlr_url + "/auth-test", headers=digest_headers("/auth-test", method="GET"), timeout=5)
     assert r.status_code == 401
     assert r.json() == {"errors": ["Timestamp out of range."]}
     server_now = requests.get(emu.hlr_url + "/time", timeout=5).json()["time"]
     headers = digest_headers("/auth-test", method="GET", stamp=server_now)
     assert requests.get(emu.hlr_url + "/auth-test", headers=headers, timeout=5).status_code == 200
     emu.clock_skew = 25
-    ok = requests.get(
-        emu.hlr_url + "/auth-test", headers=digest_headers("/auth-test", method="GET"), timeout=5
-    )
+    ok = requests.get(emu.hlr_url + "/auth-test", headers=digest_headers("/auth-test", method="GET"), timeout=5)
     assert ok.status_code == 200
 
 
@@ -368,9 +354,7 @@ def test_lookup_input_errors_are_400_and_free(emu: Emulator) -> None:
     empty = requests.post(emu.hlr_url + "/hlr-lookup", headers=digest_headers("/hlr-lookup"), timeout=5)
     assert empty.status_code == 400
     junk = b"msisdn=+491788735000"
-    r = requests.post(
-        emu.hlr_url + "/hlr-lookup", data=junk, headers=digest_headers("/hlr-lookup", junk), timeout=5
-    )
+    r = requests.post(emu.hlr_url + "/hlr-lookup", data=junk, headers=digest_headers("/hlr-lookup", junk), timeout=5)
     assert r.status_code == 400
     assert hlr_get(emu, "/no-such-endpoint").status_code == 404
     assert hlr_get(emu, "/hlr-lookup").status_code == 405
@@ -483,9 +467,7 @@ def test_catalogue_endpoints(emu: Emulator) -> None:
     carrier = coverage["carriers"][0]
     assert carrier["mnc"] == "01 " and carrier["mccmnc"] == "26201"
     route = carrier["routes"][0]
-    assert (
-        route["n"] == route["CONNECTED"] + route["ABSENT"] + route["INVALID_MSISDN"] + route["UNDETERMINED"]
-    )
+    assert route["n"] == route["CONNECTED"] + route["ABSENT"] + route["INVALID_MSISDN"] + route["UNDETERMINED"]
     assert hlr_get(emu, "/hlr-coverage").status_code == 400
     assert hlr_get(emu, "/hlr-coverage", countrycode="DE", sample_size="HUGE").status_code == 400
     items = hlr_get(emu, "/mccmncs", countrycode="FR").json()["items"]
@@ -508,9 +490,7 @@ def test_catalogue_endpoints(emu: Emulator) -> None:
 
 
 def test_smspartner_error_codes(emu: Emulator) -> None:
-    no_key = requests.post(
-        emu.smspartner_url + "/hlr/notify", json={"phoneNumbers": "+33612345678"}, timeout=5
-    )
+    no_key = requests.post(emu.smspartner_url + "/hlr/notify", json={"phoneNumbers": "+33612345678"}, timeout=5)
     assert no_key.status_code == 400 and no_key.json()["code"] == 1 and no_key.json()["success"] is False
     wrong = requests.post(
         emu.smspartner_url + "/hlr/notify", json={"apiKey": "nope", "phoneNumbers": "+33612345678"}, timeout=5
@@ -794,9 +774,7 @@ def test_latency_keepalive_and_concurrency(emu: Emulator) -> None:
         if not hasattr(local, "session"):
             local.session = requests.Session()
         body = json.dumps({"msisdn": f"+4917612{i:05d}"}).encode()
-        r = local.session.post(
-            emu.hlr_url + "/hlr-lookup", data=body, headers=digest_headers("/hlr-lookup", body)
-        )
+        r = local.session.post(emu.hlr_url + "/hlr-lookup", data=body, headers=digest_headers("/hlr-lookup", body))
         return r.status_code
 
     started = time.monotonic()
@@ -818,9 +796,7 @@ def test_control_endpoints_and_reset(emu: Emulator) -> None:
     stats = requests.get(emu.url + "/_emu/stats", timeout=5).json()
     assert stats["charges"] == 3 and stats["charged_distinct"] == 2
     assert stats["requests"] == 3 and stats["max_charges_per_number"] == 2
-    config = requests.post(
-        emu.url + "/_emu/config", json={"latency": 0.01, "rate_limits": {"x": 1}}, timeout=5
-    )
+    config = requests.post(emu.url + "/_emu/config", json={"latency": 0.01, "rate_limits": {"x": 1}}, timeout=5)
     assert config.status_code == 200 and emu.latency == 0.01 and emu.rate_limits["smspartner"] == 360
     assert requests.post(emu.url + "/_emu/config", json={"nope": 1}, timeout=5).status_code == 400
     emu.inject(500)

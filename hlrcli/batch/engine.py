@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, fields
@@ -60,7 +59,7 @@ class RowShaper:
         state = r["state"]
         if self.receipt:
             values = {
-                "state": {"submitted": "SUBMITTED", "done": "COMPLETED"}.get(state, state.upper()),
+                "state": r["receipt"] or {"done": "COMPLETED"}.get(state, state.upper()),
                 "id": r["sub_id"],
                 "reference": r["reference"],
                 "cost": r["cost"],
@@ -70,7 +69,12 @@ class RowShaper:
             return self.shape(cells, values)
         if state == "done" and r["result"]:
             return self.shape(cells, json.loads(r["result"]))
-        values = {self.key: r["number"], "provider": self.provider, "id": r["sub_id"], "reference": r["reference"]}
+        values = {
+            self.key: r["number"],
+            "provider": self.provider,
+            "id": r["sub_id"],
+            "reference": r["reference"],
+        }
         if state in ("submitted", "sending", "pending") and self.kind == "hlr":
             values[self.status_field] = PENDING
         values["error"] = _state_error(state, r["error"])
@@ -187,7 +191,7 @@ class Tally:
     failed: int = 0
     uncertain: int = 0
     rejected: int = 0
-    cost: float = 0.0
+    cost: float = 0.0  # billed in this run
     stopped: str | None = None  # why submission stopped early (max cost, interrupt, auth)
 
 
@@ -226,16 +230,21 @@ class Runner:
         self.progress = progress
         self.opts = lookup_opts
         self.on_results = on_results
-        self.tally = Tally(cost=store.cost(job.name))
+        self.tally = Tally()
         self.auth_error: HlrcliError | None = None
         self._cursor = -1
 
     def _affordable(self, count: int) -> int:
-        """How many more numbers fit under --max-cost at the expected unit price."""
-        if self.max_cost is None or not self.unit:
+        """How many more numbers this run may send under --max-cost, counting those still in flight."""
+        if self.max_cost is None:
             return count
-        room = int((self.max_cost - self.tally.cost) / self.unit + 1e-9)
-        return max(0, min(count, room))
+        landed = self.tally.done + self.tally.failed + self.tally.rejected + self.tally.uncertain
+        unit = self.unit or (self.tally.cost / landed if landed and self.tally.cost else None)
+        if self.tally.cost >= self.max_cost:
+            return 0
+        if not unit:
+            return count  # no price known yet: the first answer will tell
+        return max(0, min(count, int(self.max_cost / unit + 1e-9) - self.tally.sent))
 
     def _next(self, count: int) -> list[str]:
         affordable = self._affordable(count)
@@ -247,8 +256,12 @@ class Runner:
             self._cursor = rows[-1]["first_idx"]
         return [r["number"] for r in rows]
 
-    def _drive(self, workers: int, launch: Callable[[ThreadPoolExecutor], Future | None],
-               land: Callable[[Future], None]) -> None:
+    def _drive(
+        self,
+        workers: int,
+        launch: Callable[[ThreadPoolExecutor], Future | None],
+        land: Callable[[Future], None],
+    ) -> None:
         in_flight: set[Future] = set()
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
@@ -267,13 +280,9 @@ class Runner:
         except KeyboardInterrupt:
             self.tally.stopped = "interrupted"
             # What is in flight was sent and may be billed: wait for the answers and record them.
-            for fut in list(in_flight):
-                try:
-                    fut.result(timeout=self.provider.runtime.timeout + 5)
-                except BaseException:  # noqa: S110 - recorded by land() below
-                    pass
-                if fut.done():
-                    land(fut)
+            done, _ = wait(in_flight, timeout=self.provider.runtime.timeout + 5)
+            for fut in done:
+                land(fut)
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -286,7 +295,8 @@ class Runner:
         waiting: dict[Future, str] = {}
 
         def call(number: str) -> Any:
-            return self.provider.lookup(kind, Number(raw=number, e164=number), **self.opts)
+            # replays=0: an answer lost after sending is journaled as uncertain, never resent blindly.
+            return self.provider.lookup(kind, Number(raw=number, e164=number), replays=0, **self.opts)
 
         def launch(pool: ThreadPoolExecutor) -> Future | None:
             batch = self._next(1)
@@ -341,7 +351,8 @@ class Runner:
             seq += 1
             self.store.mark_sending(self.job.name, numbers, chunk)
             items = [Number(raw=n, e164=n) for n in numbers]
-            fut = pool.submit(self.provider.submit, self.job.kind, items, scope=self.job.name, **self.opts)
+            scope = self.job.options.get("scope") or self.job.name
+            fut = pool.submit(self.provider.submit, self.job.kind, items, scope=scope, **self.opts)
             waiting[fut] = (chunk, numbers)
             self.tally.sent += len(numbers)
             return fut
@@ -367,8 +378,9 @@ class Runner:
         self._drive(min(self.concurrency, 4), launch, land)
         return self.tally
 
-    def _chunk_failed(self, chunk: int, numbers: list[str], state: str, error: str,
-                      chunk_state: str | None = None) -> None:
+    def _chunk_failed(
+        self, chunk: int, numbers: list[str], state: str, error: str, chunk_state: str | None = None
+    ) -> None:
         self.store.set_numbers(self.job.name, [(n, state, {"error": error}) for n in numbers])
         self.store.finish_chunk(self.job.name, chunk, chunk_state or state, error=error)
         if state == "uncertain":
@@ -387,10 +399,21 @@ class Runner:
                 items.append((n, "failed", {"error": "missing from the provider's answer"}))
                 self.tally.failed += 1
             elif sub.state == "REJECTED":
-                items.append((n, "rejected", {"error": sub.error, "reference": sub.reference}))
+                items.append((n, "rejected", {"error": sub.error, "reference": sub.reference, "receipt": sub.state}))
                 self.tally.rejected += 1
             else:
-                items.append((n, "submitted", {"sub_id": sub.id, "reference": sub.reference, "cost": sub.cost}))
+                items.append(
+                    (
+                        n,
+                        "submitted",
+                        {
+                            "sub_id": sub.id,
+                            "reference": sub.reference,
+                            "cost": sub.cost,
+                            "receipt": sub.state,
+                        },
+                    )
+                )
                 cost += _cost(sub.cost)
                 self.tally.done += 1
         self.store.set_numbers(self.job.name, items)
@@ -411,8 +434,14 @@ FINAL_FOR_OUTPUT = frozenset({"done", "failed", "rejected", "uncertain", "submit
 class OrderedEmitter:
     """Writes output rows in input order as soon as every row before them is final (sync streaming)."""
 
-    def __init__(self, store: Store, job: str, shaper: RowShaper, write: Callable[[dict[str, Any]], None],
-                 final: frozenset[str] = FINAL_FOR_OUTPUT) -> None:
+    def __init__(
+        self,
+        store: Store,
+        job: str,
+        shaper: RowShaper,
+        write: Callable[[dict[str, Any]], None],
+        final: frozenset[str] = FINAL_FOR_OUTPUT,
+    ) -> None:
         self.store, self.job, self.shaper, self.write = store, job, shaper, write
         self.final = final
         self.next_idx = 0

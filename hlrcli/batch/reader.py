@@ -80,7 +80,7 @@ class Input:
 
 
 def _open_text(path: Path) -> io.TextIOWrapper:
-    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - returned to a with-block
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 def _hash_file(path: Path) -> str:
@@ -141,8 +141,10 @@ def open_input(source: str, column: str | None = None, spool_dir: Path | None = 
     head = [r for r in (next(reader, None) for _ in range(SAMPLE_ROWS + 1)) if r]
     first = head[0]
     has_header = not any(numberish(c) for c in first)
-    columns = [c.strip() or f"col{i + 1}" for i, c in enumerate(first)] if has_header else (
-        ["input"] if len(first) == 1 else [f"col{i + 1}" for i in range(len(first))]
+    columns = (
+        [c.strip() or f"col{i + 1}" for i, c in enumerate(first)]
+        if has_header
+        else (["input"] if len(first) == 1 else [f"col{i + 1}" for i in range(len(first))])
     )
     data = head[1:] if has_header else head
     index = _pick_column(columns, data, column, source)
@@ -178,5 +180,6 @@ def _pick_column(columns: list[str], data: list[list[str]], wanted: str | None, 
         values = [r[i] for r in data if i < len(r) and r[i].strip()]
         if values and sum(numberish(v) for v in values) >= 0.8 * len(values):
             return i
-    raise InputError(f"no column of phone numbers found in {source}; name one with --column (columns: "
-                     f"{', '.join(columns)})")
+    raise InputError(
+        f"no column of phone numbers found in {source}; name one with --column (columns: {', '.join(columns)})"
+    )

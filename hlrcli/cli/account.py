@@ -32,7 +32,8 @@ class SampleSize(str, Enum):
 
 
 def _one_number(ctx: Ctx, number: str, country: str | None) -> object:
-    [parsed] = parse_numbers(ctx, [number], country, strict=True)
+    # Not strict: the InputError below is the one line for this number (strict would print it twice).
+    [parsed] = parse_numbers(ctx, [number], country, strict=False)
     if not parsed.ok:
         raise InputError(f"{number!r}: {parsed.error}")
     return parsed
@@ -148,9 +149,7 @@ def providers_cmd(ctx: Ctx) -> None:
         Capability(command, **{n: cls.capabilities.get(command, "—") for n, cls in classes.items()})
         for command in COMMANDS
     ]
-    state = {
-        n: ("yes" if n == "offline" or cls.configured(ctx.settings) else "no") for n, cls in classes.items()
-    }
+    state = {n: ("yes" if n == "offline" or cls.configured(ctx.settings) else "no") for n, cls in classes.items()}
     rows.append(Capability("configured", **state))
     ctx.emit(rows)
 

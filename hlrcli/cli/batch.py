@@ -7,27 +7,18 @@ import signal
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hlrcli.batch.engine import (
-    SEND_STATES,
-    Estimate,
-    OrderedEmitter,
-    RowShaper,
-    Runner,
-    Tally,
-    estimate,
-    ingest,
-    job_name,
-)
-from hlrcli.batch.lock import job_lock
-from hlrcli.batch.reader import Input, open_input
 from hlrcli.cli.common import CountryOpt, Ctx, command, finish
 from hlrcli.errors import ExitCode, UnsupportedError, UsageError
 from hlrcli.output import Format, open_output, writer
-from hlrcli.store import Job, Store
+
+if TYPE_CHECKING:  # the engine pulls in phonenumbers and sqlite: imported when a batch runs, not for --help
+    from hlrcli.batch.engine import Estimate, Tally
+    from hlrcli.batch.reader import Input
+    from hlrcli.store import Job, Store
 
 app = typer.Typer()
 CONFIRM_ABOVE = 1000
@@ -122,13 +113,17 @@ def batch(
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", help="parallel requests (sync)", min=1)] = 8,
     rate: Annotated[str | None, typer.Option("--rate", help="request pace, e.g. 300/min")] = None,
     job: Annotated[str | None, typer.Option("--job", help="job name [default: from input content and options]")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="continue a job: nothing already sent is sent again")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="continue a job: nothing already sent is sent again")
+    ] = False,
     resubmit_uncertain: Annotated[
-        bool, typer.Option("--resubmit-uncertain", help="also resend requests whose answer was lost (may pay twice)")
+        bool,
+        typer.Option("--resubmit-uncertain", help="also resend requests whose answer was lost (may pay twice)"),
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="count and estimate the cost; send nothing")] = False,
     max_cost: Annotated[
-        float | None, typer.Option("--max-cost", help="refuse or stop when the cost (EUR) would exceed this", min=0)
+        float | None,
+        typer.Option("--max-cost", help="refuse or stop when the cost (EUR) would exceed this", min=0),
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="no confirmation questions")] = False,
     route: Annotated[str | None, typer.Option("--route", help="hlrlookups route id")] = None,
@@ -143,14 +138,28 @@ def batch(
     Paid providers journal each job (HLRCLI_HOME/jobs.sqlite3): `--resume` continues after a crash or Ctrl-C
     without paying twice. The offline provider streams with no journal.
     """
+    from hlrcli.batch.engine import job_name
+    from hlrcli.batch.lock import job_lock
+    from hlrcli.batch.reader import open_input
     from hlrcli.numbers import check_country
+    from hlrcli.store import Store
 
     country = check_country(country)
     per_minute = parse_rate(rate)
     provider = ctx.provider("batch", concurrency, per_minute)
     chosen = _mode(provider, kind.value, mode.value if mode else None)
-    lookup_opts = {k: v for k, v in {"route": route, "storage": storage, "notify_url": notify_url, "tag": tag,
-                                     "tariff": tariff, "callback_url": callback_url}.items() if v is not None}
+    lookup_opts = {
+        k: v
+        for k, v in {
+            "route": route,
+            "storage": storage,
+            "notify_url": notify_url,
+            "tag": tag,
+            "tariff": tariff,
+            "callback_url": callback_url,
+        }.items()
+        if v is not None
+    }
     _check_options(provider.name, chosen, lookup_opts)
     fmt = ctx.data_format(Format.csv)
     home = ctx.settings.home()
@@ -160,17 +169,37 @@ def batch(
         if not provider.charges:
             from hlrcli.batch.offline import run_offline
 
-            stats = run_offline(ctx, provider, inp, kind.value, country, fmt, dry_run=dry_run)
+            stats = run_offline(ctx, provider, inp, kind.value, country, fmt, dry_run=dry_run, concurrency=concurrency)
             if not ctx.quiet:
                 ctx.notice(stats)
             return
-        options = {"type": kind.value, "mode": chosen, "column": inp.number_column, "country": country, **lookup_opts}
+        options = {
+            "type": kind.value,
+            "mode": chosen,
+            "column": inp.number_column,
+            "country": country,
+            **lookup_opts,
+        }
         name = job or job_name(provider.name, kind.value, chosen, inp.sha256, options)
         store = Store.open(home)
         try:
             with job_lock(home, name), sigterm_as_interrupt():
-                code = _run_paid(ctx, store, provider, inp, name, options, fmt, concurrency, resume,
-                                 resubmit_uncertain, dry_run, max_cost, yes, lookup_opts)
+                code = _run_paid(
+                    ctx,
+                    store,
+                    provider,
+                    inp,
+                    name,
+                    options,
+                    fmt,
+                    concurrency,
+                    resume,
+                    resubmit_uncertain,
+                    dry_run,
+                    max_cost,
+                    yes,
+                    lookup_opts,
+                )
         finally:
             store.close()
         finish(code)
@@ -183,9 +212,14 @@ def _mode(provider: Any, kind: str, wanted: str | None) -> str:
 
     can_sync, can_async = kind in provider.sync_types, kind in provider.async_types
     if not (can_sync or can_async):
-        able = [n for n in providers.NAMES
-                if kind in providers.provider_class(n).sync_types | providers.provider_class(n).async_types]
-        raise UnsupportedError(f"batch --type {kind} is not available on {provider.name}; use -p {' or -p '.join(able)}")
+        able = [
+            n
+            for n in providers.NAMES
+            if kind in providers.provider_class(n).sync_types | providers.provider_class(n).async_types
+        ]
+        raise UnsupportedError(
+            f"batch --type {kind} is not available on {provider.name}; use -p {' or -p '.join(able)}"
+        )
     if wanted == "sync" and not can_sync:
         raise UnsupportedError(f"{provider.name} has no synchronous {kind} endpoint; use --mode async")
     if wanted == "async" and not can_async:
@@ -194,16 +228,38 @@ def _mode(provider: Any, kind: str, wanted: str | None) -> str:
 
 
 def _check_options(provider: str, mode: str, opts: dict[str, Any]) -> None:
-    owners = {"route": "hlrlookups", "storage": "hlrlookups", "notify_url": "smspartner", "tag": "smspartner",
-              "tariff": "affiliate", "callback_url": "affiliate"}
+    owners = {
+        "route": "hlrlookups",
+        "storage": "hlrlookups",
+        "notify_url": "smspartner",
+        "tag": "smspartner",
+        "tariff": "affiliate",
+        "callback_url": "affiliate",
+    }
     for key in opts:
         if owners[key] != provider:
             raise UsageError(f"--{key.replace('_', '-')} only applies to -p {owners[key]}")
 
 
-def _run_paid(ctx: Ctx, store: Store, provider: Any, inp: Input, name: str, options: dict[str, Any],
-              fmt: Format, concurrency: int, resume: bool, resubmit_uncertain: bool, dry_run: bool,
-              max_cost: float | None, yes: bool, lookup_opts: dict[str, Any]) -> ExitCode:
+def _run_paid(
+    ctx: Ctx,
+    store: Store,
+    provider: Any,
+    inp: Input,
+    name: str,
+    options: dict[str, Any],
+    fmt: Format,
+    concurrency: int,
+    resume: bool,
+    resubmit_uncertain: bool,
+    dry_run: bool,
+    max_cost: float | None,
+    yes: bool,
+    lookup_opts: dict[str, Any],
+) -> ExitCode:
+    from hlrcli.batch.engine import SEND_STATES, estimate, ingest
+    from hlrcli.store import Job
+
     existing = store.job(name)
     if existing is None and resume:
         raise UsageError(f"no job named {name} to resume (see `hlrcli jobs list`)")
@@ -212,14 +268,19 @@ def _run_paid(ctx: Ctx, store: Store, provider: Any, inp: Input, name: str, opti
         left = store.settle_leftovers(name)
         counts = store.counts(name)
         unfinished = sum(counts.get(s, 0) for s in ("pending", "failed", "uncertain"))
-        if not resume and not dry_run:
+        never_sent = set(counts) <= {"pending"}  # e.g. refused by --max-cost: nothing to protect yet
+        if not resume and not dry_run and not never_sent:
             if unfinished:
                 raise UsageError(
                     f"job {name} exists with {unfinished} numbers not done: continue it with --resume "
                     "(or name a new job with --job)"
                 )
-            if not _ask(ctx, yes, f"job {name} already ran ({sum(counts.values())} numbers, "
-                                  f"{store.cost(name):.4f} EUR). Look them all up again and pay again?"):
+            if not _ask(
+                ctx,
+                yes,
+                f"job {name} already ran ({sum(counts.values())} numbers, "
+                f"{store.cost(name):.4f} EUR). Look them all up again and pay again?",
+            ):
                 raise UsageError(
                     f"job {name} is already done: export it with `hlrcli jobs results {name}`, continue with "
                     "--resume, or pass --yes to look everything up again and pay again"
@@ -230,9 +291,18 @@ def _run_paid(ctx: Ctx, store: Store, provider: Any, inp: Input, name: str, opti
         job = store.job(name)
         assert job is not None
     else:
-        job = Job(name=name, provider=provider.name, kind=options["type"], mode=options["mode"], options=options,
-                  input=inp.name, input_hash=inp.sha256, columns=inp.columns, number_column=inp.number_column,
-                  state="ingesting")
+        job = Job(
+            name=name,
+            provider=provider.name,
+            kind=options["type"],
+            mode=options["mode"],
+            options=options,
+            input=inp.name,
+            input_hash=inp.sha256,
+            columns=inp.columns,
+            number_column=inp.number_column,
+            state="ingesting",
+        )
         store.create_job(job)
         try:
             rows = ingest(store, job, inp.rows(), inp.number_index, options.get("country"))
@@ -241,7 +311,7 @@ def _run_paid(ctx: Ctx, store: Store, provider: Any, inp: Input, name: str, opti
             raise
         store.update_job(name, rows=rows, state="ready")
         job.rows = rows
-    if fmt is Format.table and job.rows > TABLE_MAX:
+    if fmt is Format.table and job.rows > TABLE_MAX and not dry_run:
         raise UsageError(f"the table format is for small inputs (≤ {TABLE_MAX} rows); use csv, json or ndjson")
 
     resend = _resend_states(ctx, store, job, provider, resubmit_uncertain)
@@ -255,8 +325,11 @@ def _run_paid(ctx: Ctx, store: Store, provider: Any, inp: Input, name: str, opti
         raise UsageError(f"estimated cost {est.text()} exceeds --max-cost {max_cost:g}; nothing sent")
     if est.unknown and max_cost is not None:
         ctx.notice(f"{est.unknown} numbers have no known price: --max-cost is checked against what is billed")
-    if est.to_send > CONFIRM_ABOVE and ctx.can_ask() and not yes and not _ask(
-        ctx, False, f"look up {est.to_send} numbers on {provider.name} for about {est.text()}?"
+    if (
+        est.to_send > CONFIRM_ABOVE
+        and ctx.can_ask()
+        and not yes
+        and not _ask(ctx, False, f"look up {est.to_send} numbers on {provider.name} for about {est.text()}?")
     ):
         raise UsageError("nothing sent")
     return _execute(ctx, store, job, provider, fmt, concurrency, max_cost, est, resend, lookup_opts, counts)
@@ -264,9 +337,7 @@ def _run_paid(ctx: Ctx, store: Store, provider: Any, inp: Input, name: str, opti
 
 def _check_same(job: Job, provider: str, options: dict[str, Any], inp: Input) -> None:
     if job.provider != provider or job.kind != options["type"] or job.mode != options["mode"]:
-        raise UsageError(
-            f"job {job.name} is a {job.provider} {job.kind} {job.mode} job; name a new job with --job"
-        )
+        raise UsageError(f"job {job.name} is a {job.provider} {job.kind} {job.mode} job; name a new job with --job")
     if job.input_hash and job.input_hash != inp.sha256:
         raise UsageError(f"job {job.name} was made from different input ({job.input}); name a new job with --job")
 
@@ -298,34 +369,51 @@ def _resend_states(ctx: Ctx, store: Store, job: Job, provider: Any, resubmit_unc
     return ()
 
 
-def _dry_run_report(ctx: Ctx, store: Store, job: Job, provider: Any, est: Estimate, counts: dict[str, int],
-                    temporary: bool) -> None:
+def _dry_run_report(
+    ctx: Ctx, store: Store, job: Job, provider: Any, est: Estimate, counts: dict[str, int], temporary: bool
+) -> None:
     chunk = provider.chunk_size if job.mode == "async" else 1
     requests = -(-est.to_send // chunk) if est.to_send else 0
-    ctx.emit([{
-        "job": job.name,
-        "provider": provider.name,
-        "type": job.kind,
-        "mode": job.mode,
-        "rows": job.rows,
-        "distinct_numbers": sum(counts.values()),
-        "invalid_rows": store.invalid_rows(job.name),
-        "already_done": counts.get("done", 0) + counts.get("submitted", 0),
-        "to_send": est.to_send,
-        "chunks": requests if job.mode == "async" else 0,
-        "requests": requests,
-        "estimated_cost": None if est.unknown == est.to_send and est.to_send else round(est.cost, 4),
-        "currency": est.currency,
-        "unknown_price_numbers": est.unknown,
-        "by_country": [f"{k}: {v}" for k, v in est.by_country.items()],
-    }])
+    ctx.emit(
+        [
+            {
+                "job": job.name,
+                "provider": provider.name,
+                "type": job.kind,
+                "mode": job.mode,
+                "rows": job.rows,
+                "distinct_numbers": sum(counts.values()),
+                "invalid_rows": store.invalid_rows(job.name),
+                "already_done": counts.get("done", 0) + counts.get("submitted", 0),
+                "to_send": est.to_send,
+                "chunks": requests if job.mode == "async" else 0,
+                "requests": requests,
+                "estimated_cost": None if est.unknown == est.to_send and est.to_send else round(est.cost, 4),
+                "currency": est.currency,
+                "unknown_price_numbers": est.unknown,
+                "by_country": [f"{k}: {v}" for k, v in est.by_country.items()],
+            }
+        ]
+    )
     if temporary:
         store.delete_job(job.name)
 
 
-def _execute(ctx: Ctx, store: Store, job: Job, provider: Any, fmt: Format, concurrency: int,
-             max_cost: float | None, est: Estimate, resend: tuple[str, ...], lookup_opts: dict[str, Any],
-             before: dict[str, int]) -> ExitCode:
+def _execute(
+    ctx: Ctx,
+    store: Store,
+    job: Job,
+    provider: Any,
+    fmt: Format,
+    concurrency: int,
+    max_cost: float | None,
+    est: Estimate,
+    resend: tuple[str, ...],
+    lookup_opts: dict[str, Any],
+    before: dict[str, int],
+) -> ExitCode:
+    from hlrcli.batch.engine import OrderedEmitter, RowShaper, Runner, Tally
+
     mode = "async-receipt" if job.mode == "async" else "sync"
     shaper = RowShaper(job.columns, job.kind, mode, provider.name)
     bar = Bar(ctx, est.to_send, f"{provider.name} {job.kind}")
@@ -335,9 +423,18 @@ def _execute(ctx: Ctx, store: Store, job: Job, provider: Any, fmt: Format, concu
         with open_output(ctx.output, ctx.stdout) as stream:
             out = writer(fmt, stream, columns=shaper.columns)
             emitter = OrderedEmitter(store, job.name, shaper, out.write)
-            runner = Runner(store, job, provider, concurrency=concurrency, max_cost=max_cost, unit_price=est.unit,
-                            resend=resend, progress=bar.advance, lookup_opts=lookup_opts,
-                            on_results=emitter.advance if job.mode == "sync" else (lambda done: None))
+            runner = Runner(
+                store,
+                job,
+                provider,
+                concurrency=concurrency,
+                max_cost=max_cost,
+                unit_price=est.unit,
+                resend=resend,
+                progress=bar.advance,
+                lookup_opts=lookup_opts,
+                on_results=emitter.advance if job.mode == "sync" else (lambda done: None),
+            )
             try:
                 tally = runner.run_sync() if job.mode == "sync" else runner.run_async()
             except KeyboardInterrupt:
@@ -375,5 +472,6 @@ def _summary(ctx: Ctx, store: Store, job: Job, tally: Tally, before: dict[str, i
     ctx.notice(
         f"{job.rows} rows, {sum(counts.values())} distinct, {tally.sent} sent, {from_store} from the store, "
         f"{store.invalid_rows(job.name)} invalid, {failed} failed, {counts.get('uncertain', 0)} uncertain, "
-        f"{counts.get('pending', 0)} not sent, cost {tally.cost:.4f} EUR (job {job.name})"
+        f"{counts.get('pending', 0)} not sent, cost {tally.cost:.4f} EUR "
+        f"({store.cost(job.name):.4f} EUR for the whole job {job.name})"
     )

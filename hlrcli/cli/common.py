@@ -56,12 +56,11 @@ OutputOpt = Annotated[
     Path | None,
     typer.Option("-o", "--output", help="write to FILE (atomically) instead of stdout", show_default=False),
 ]
-VerboseOpt = Annotated[
-    bool, typer.Option("-v", "--verbose", help="trace HTTP requests on stderr (secrets redacted)")
-]
+VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="trace HTTP requests on stderr (secrets redacted)")]
 QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="no notices or progress on stderr, only errors")]
 TimeoutOpt = Annotated[
-    float | None, typer.Option("--timeout", help="connect/read timeout in seconds [default: 30]", show_default=False)
+    float | None,
+    typer.Option("--timeout", help="connect/read timeout in seconds [default: 30]", show_default=False),
 ]
 RetriesOpt = Annotated[
     int | None,
@@ -133,9 +132,15 @@ class Ctx:
             return {"json": Format.json, "ndjson": Format.ndjson, "jsonl": Format.ndjson}.get(suffix, Format.csv)
         return Format.table if _isatty(self.stdout) else Format.csv
 
-    def emit(self, records: Iterable[Any], columns: Sequence[str] | None = None) -> int:
+    def emit(
+        self,
+        records: Iterable[Any],
+        columns: Sequence[str] | None = None,
+        summary: Sequence[str] | None = None,
+    ) -> int:
+        """Data to stdout or -o FILE; `summary` narrows what a terminal table shows (other formats get all)."""
         with open_output(self.output, self.stdout) as stream:
-            return render(records, self.fmt, stream, columns)
+            return render(records, self.fmt, stream, columns, summary)
 
     # Providers.
     def runtime(self, concurrency: int = 4, per_minute: float | None = None) -> Any:
@@ -157,11 +162,13 @@ class Ctx:
             self._chosen = providers.choose(self.provider_flag, self.settings, self.notice)
         return self._chosen
 
-    def provider(self, command: str, concurrency: int = 4, per_minute: float | None = None) -> Any:
-        """The chosen provider, after checking it can do `command`."""
+    def provider(
+        self, command: str, concurrency: int = 4, per_minute: float | None = None, name: str | None = None
+    ) -> Any:
+        """The chosen provider (or `name`, e.g. a job's own), after checking it can do `command`."""
         from hlrcli import providers
 
-        name = self.provider_name()
+        name = name or self.provider_name()
         providers.require(name, command)
         if name not in self._providers:
             self._providers[name] = providers.make(name, self.settings, self.runtime(concurrency, per_minute))
@@ -218,14 +225,16 @@ def command(app: typer.Typer, name: str | None = None, **kw: Any) -> Callable[[C
     def deco(fn: Callable[..., T]) -> Callable[..., T]:
         sig = inspect.signature(fn, eval_str=True)
         own = [p for p in sig.parameters.values() if p.name != "ctx"]
+        # A command may give a common option's name its own meaning (`jobs results --timeout` is a wait).
+        shared = [(n, a) for n, a in _COMMON if n not in {p.name for p in own}]
         common = [
             inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=_COMMON_DEFAULTS.get(n), annotation=a)
-            for n, a in _COMMON
+            for n, a in shared
         ]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            options = {n: kwargs.pop(n, None) for n, _ in _COMMON}
+            options = {n: kwargs.pop(n, None) for n, _ in shared}
             verbose = bool(options.get("verbose"))
             try:
                 ctx = make_ctx(**options)
@@ -307,4 +316,3 @@ def run_pool(
 def finish(code: ExitCode) -> None:
     if code != ExitCode.OK:
         raise typer.Exit(int(code))
-

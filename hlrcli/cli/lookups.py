@@ -39,8 +39,13 @@ def _sync(ctx: Ctx, kind: str, command_name: str, raw: list[str], country: str |
     def failed(n: Number, error: str) -> Any:
         return RESULT_ROW[kind](**{key: n.e164 or n.raw}, provider=provider.name, error=error)
 
+    def lost(n: Number, error: str) -> Any:
+        # The row carries the error, but stderr must say it too: stdout may be a file nobody reads now.
+        ctx.warn(f"{n.e164}: {error}")
+        return failed(n, error)
+
     todo = distinct(numbers)
-    rows, code = run_pool(todo, lambda n: provider.lookup(kind, n, **opts), failed)
+    rows, code = run_pool(todo, lambda n: provider.lookup(kind, n, **opts), lost)
     by_number = {n.e164: row for n, row in zip(todo, rows, strict=True)}
     ctx.emit(by_number[n.e164] if n.ok else failed(n, n.error or "") for n in numbers)
     finish(ExitCode.USAGE if any(not n.ok for n in numbers) else code)
@@ -64,12 +69,14 @@ def lookup(
     tariff: Annotated[int | None, typer.Option("--tariff", help="affiliate: tariff 0-9", min=0, max=9)] = None,
     callback_url: Annotated[str | None, typer.Option("--callback-url", help="affiliate: results URL")] = None,
     reference: Annotated[
-        str | None, typer.Option("--reference", help="affiliate: reference (default: derived from number and day)")
+        str | None,
+        typer.Option("--reference", help="affiliate: reference (default: derived from number and day)"),
     ] = None,
 ) -> None:
     """HLR lookup: is the number live (CONNECTED/ABSENT/INVALID_MSISDN/UNDETERMINED), network, porting, roaming.
 
     hlrlookups answers at once; smspartner and affiliate answer later: a receipt is printed now.
+    A lookup whose answer is lost (timeout, dropped connection) is sent once more, so it may be billed twice.
     """
     name = ctx.provider_name()
     only_for(name, "smspartner", notify_url=notify_url, tag=tag)
@@ -88,7 +95,11 @@ def lookup(
 
 @command(app, "mnp")
 def mnp(
-    ctx: Ctx, numbers: NumbersArg, country: CountryOpt = None, route: RouteOpt = None, storage: StorageOpt = None
+    ctx: Ctx,
+    numbers: NumbersArg,
+    country: CountryOpt = None,
+    route: RouteOpt = None,
+    storage: StorageOpt = None,
 ) -> None:
     """MNP lookup: the network a number belongs to now, and whether it was ported."""
     _sync(ctx, "mnp", "mnp", numbers, country, route=route, storage=storage)
@@ -96,7 +107,11 @@ def mnp(
 
 @command(app, "nt")
 def nt(
-    ctx: Ctx, numbers: NumbersArg, country: CountryOpt = None, route: RouteOpt = None, storage: StorageOpt = None
+    ctx: Ctx,
+    numbers: NumbersArg,
+    country: CountryOpt = None,
+    route: RouteOpt = None,
+    storage: StorageOpt = None,
 ) -> None:
     """Number type: landline, mobile, VoIP, toll-free, premium… (offline: free, from libphonenumber)."""
     only_for(ctx.provider_name(), "hlrlookups", route=route, storage=storage)
@@ -116,7 +131,8 @@ def status(
     ctx: Ctx,
     ids: Annotated[list[str] | None, typer.Argument(help="HLR ids returned at submission", show_default=False)] = None,
     reference: Annotated[
-        list[str] | None, typer.Option("--reference", "-r", help="look up by your reference instead (repeatable)")
+        list[str] | None,
+        typer.Option("--reference", "-r", help="look up by your reference instead (repeatable)"),
     ] = None,
 ) -> None:
     """Result of an asynchronous HLR request (affiliate): CONNECTED/ABSENT/…, or PENDING while still running."""
@@ -127,6 +143,7 @@ def status(
 
     def failed(key: tuple[str, str], error: str) -> HlrResult:
         field = "id" if key[0] == "hlr_id" else "reference"
+        ctx.warn(f"{field} {key[1]}: {error}")
         return HlrResult(msisdn="", **{field: key[1]}, provider=provider.name, error=error)
 
     rows, code = run_pool(keys, lambda k: provider.status(**{k[0]: k[1]}), failed)

@@ -33,11 +33,14 @@ def to_dict(record: Any) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> str:
+    kind = type(value)  # exact-type checks first: this runs for every cell of a million-row CSV
+    if kind is str:
+        return value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         return ";".join(_cell(v) for v in value)
     return str(value)
 
@@ -131,14 +134,13 @@ class TableWriter(Writer):
         from rich.table import Table
         from rich.text import Text
 
-        console = Console(file=self.stream, no_color="NO_COLOR" in os.environ or None, soft_wrap=False)
+        # Off a terminal (a file, a pipe) nothing limits the width: never wrap cells there.
+        width = None if _isatty(self.stream) else 10_000
+        console = Console(file=self.stream, no_color="NO_COLOR" in os.environ or None, soft_wrap=False, width=width)
 
         def styled(value: Any) -> Text:
             text = _cell(value)
-            style = STATUS_STYLES.get(text, "")
-            if value is False:
-                style = "red"
-            return Text(text, style=style)
+            return Text(text, style=STATUS_STYLES.get(text, ""))
 
         if len(self.rows) == 1 and not self.explicit_columns:
             table = Table(show_header=False, box=None, pad_edge=False)
@@ -152,25 +154,50 @@ class TableWriter(Writer):
             cols = [c for c in cols if any(r.get(c) not in (None, "", ()) for r in self.rows)] or cols
             table = Table(header_style="bold")
             for i, col in enumerate(cols):
-                table.add_column(col, overflow="fold", no_wrap=i == 0)
+                # Narrow terminals: shorten cells with an ellipsis rather than stacking letters vertically,
+                # but never the first column (the number the row is about).
+                cells = [_cell(r.get(col)) for r in self.rows]
+                statuses = [len(c) for c in cells if c in STATUS_STYLES]  # never shorten a status
+                widest = max((len(c) for c in cells), default=len(col))  # no rows: an empty table
+                keep = widest if i == 0 else max([min(len(col), 10), *statuses])
+                table.add_column(col, overflow="ellipsis", no_wrap=i == 0, min_width=keep)
             for row in self.rows:
                 table.add_row(*(styled(row.get(c)) for c in cols))
         console.print(table)
         super().close()
 
 
-def writer(fmt: Format, stream: TextIO, columns: Sequence[str] | None = None, sample: Any = None) -> Writer:
-    """A writer for `fmt`. `sample` (a record class or instance) supplies the table's summary columns."""
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def writer(
+    fmt: Format,
+    stream: TextIO,
+    columns: Sequence[str] | None = None,
+    sample: Any = None,
+    summary: Sequence[str] | None = None,
+) -> Writer:
+    """A writer for `fmt`. The table shows `summary` columns, else those `sample`'s class names in TABLE."""
     if fmt is Format.table:
-        return TableWriter(stream, columns, summary=getattr(sample, "TABLE", None))
+        return TableWriter(stream, columns, summary=summary or getattr(sample, "TABLE", None))
     return {Format.csv: CsvWriter, Format.json: JsonWriter, Format.ndjson: NdjsonWriter}[fmt](stream, columns)
 
 
-def render(records: Iterable[Any], fmt: Format, stream: TextIO, columns: Sequence[str] | None = None) -> int:
+def render(
+    records: Iterable[Any],
+    fmt: Format,
+    stream: TextIO,
+    columns: Sequence[str] | None = None,
+    summary: Sequence[str] | None = None,
+) -> int:
     """Write every record; returns how many were written."""
     it = iter(records)
     first = next(it, None)
-    out = writer(fmt, stream, columns, sample=first)
+    out = writer(fmt, stream, columns, sample=first, summary=summary)
     if first is not None:
         out.write(first)
         for record in it:
@@ -186,11 +213,28 @@ def open_output(path: str | Path | None, stdout: TextIO) -> Iterator[TextIO]:
         yield stdout
         return
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
+    except OSError as exc:
+        from hlrcli.errors import UsageError
+
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    try:
+        # mkstemp makes the file 0600; the result should look like any other file the user writes.
+        os.chmod(fd, _file_mode(target))
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _file_mode(target: Path) -> int:
+    """The mode of the file being replaced, else what the umask gives a new file."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

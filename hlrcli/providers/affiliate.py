@@ -28,7 +28,13 @@ from hlrcli.numbers import Number
 from hlrcli.providers.base import HttpProvider, Runtime
 from hlrcli.redact import register
 
-STATUS = {"active": CONNECTED, "absent": ABSENT, "unknown": UNDETERMINED, "failed": UNDETERMINED, "sent": PENDING}
+STATUS = {
+    "active": CONNECTED,
+    "absent": ABSENT,
+    "unknown": UNDETERMINED,
+    "failed": UNDETERMINED,
+    "sent": PENDING,
+}
 READ_OWN_ERRORS = frozenset({400, 404, 409, 422})
 SUBMITTED, ALREADY, REJECTED = "SUBMITTED", "ALREADY_SUBMITTED", "REJECTED"
 
@@ -126,10 +132,16 @@ class Affiliate(HttpProvider):
         code = str(item.get("error", "0" if item else "missing"))
         base = {"msisdn": number.e164 or number.raw, "reference": reference, "provider": self.name}
         if code == "0":
-            return Submission(state=SUBMITTED, id=_s(item.get("id")), cost=_s(item.get("price")),
-                              currency=item.get("currency"), **base)
+            return Submission(
+                state=SUBMITTED,
+                id=_s(item.get("id")),
+                cost=_s(item.get("price")),
+                currency=item.get("currency"),
+                **base,
+            )
         if code == "13":
-            return Submission(state=ALREADY, id=_s(item.get("id")), cost="0", **base)
+            # Billed when first submitted; what it cost then is not in this answer.
+            return Submission(state=ALREADY, id=_s(item.get("id")), **base)
         if code in ("1", "14"):
             self._checked(item, "/hlr/create")
         text = item.get("errorDescription") or item.get(" errorDescription") or "not in the answer"
@@ -137,7 +149,8 @@ class Affiliate(HttpProvider):
 
     def submit(self, kind: str, numbers: Sequence[Number], **opts: Any) -> list[Submission]:
         scope = opts.get("scope") or today_scope()
-        references = opts.get("references") or [reference_for(n.e164 or n.raw, scope) for n in numbers]
+        chosen = opts.get("reference_map") or {}  # explicit references (`lookup --reference`) by number
+        references = [chosen.get(n.e164 or n.raw) or reference_for(n.e164 or n.raw, scope) for n in numbers]
         return self.create(numbers, references, opts.get("tariff"), opts.get("callback_url"))
 
     def status(self, hlr_id: str | None = None, reference: str | None = None) -> HlrResult:
@@ -179,7 +192,7 @@ def result_from(data: dict[str, Any], provider: str = "affiliate") -> HlrResult:
             details = json.loads(details)
         except ValueError:
             details = {}
-    network = _s(data.get("network"))
+    network = _s(data.get("network")) or None  # "" while pending
     msisdn = _s(data.get("msisdn")) or ""
     return HlrResult(
         msisdn=msisdn if not msisdn or msisdn.startswith("+") else "+" + msisdn,

@@ -121,10 +121,16 @@ class Provider:
         try:
             value = call()
         except AuthError as exc:
-            return [Check(self.name, "reachability", "ok", where), Check(self.name, "authentication", "fail", str(exc))], None
+            return [
+                Check(self.name, "reachability", "ok", where),
+                Check(self.name, "authentication", "fail", str(exc)),
+            ], None
         except HlrcliError as exc:
             return [Check(self.name, "reachability", "fail", str(exc))], None
-        return [Check(self.name, "reachability", "ok", where), Check(self.name, "authentication", "ok", what)], value
+        return [
+            Check(self.name, "reachability", "ok", where),
+            Check(self.name, "authentication", "ok", what),
+        ], value
 
 
 class HttpProvider(Provider):

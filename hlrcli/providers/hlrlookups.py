@@ -119,22 +119,25 @@ class HlrLookups(HttpProvider):
         return {"auth": self._auth}
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
+        synced_before = self._clock_synced
         try:
             return self.http.request(method, path, **kw)
         except AuthError:
             # A 401 under digest is most often a wrong clock: correct it from /time once, then try again.
-            if self._auth.mode != "digest" or not self._sync_clock():
+            if self._auth.mode != "digest" or not self._sync_clock(synced_before):
                 raise
             return self.http.request(method, path, **kw)
 
-    def _sync_clock(self) -> bool:
-        """True if the clock offset was (re)measured now, i.e. a retry is worth it."""
+    def _sync_clock(self, synced_before: bool = False) -> bool:
+        """True if a retry is worth it: the offset was measured now, or after this request was signed."""
         with self._clock_lock:
             if self._clock_synced:
-                return False
-            self._clock_synced = True
+                # Concurrent lookups all fail on a wrong clock: one measures it, the others retry with it.
+                return not synced_before
             offset = self.server_time() - time.time()
             self._auth.clock_offset = offset
+            # Only now: a request that sees the flag set must also have been signed with the new offset.
+            self._clock_synced = True
             if abs(offset) > CLOCK_WINDOW:
                 self.runtime.notice(f"hlrlookups: local clock is {offset:+.0f} s off the server's; corrected")
             return True
@@ -147,11 +150,23 @@ class HlrLookups(HttpProvider):
             raise ProviderError("hlrlookups: /time answered without a time") from None
 
     # Lookups ---------------------------------------------------------------------------------------------
-    def _single(self, kind: str, number: Number, route: str | None = None, storage: str | None = None) -> Any:
+    def _single(
+        self,
+        kind: str,
+        number: Number,
+        route: str | None = None,
+        storage: str | None = None,
+        replays: int = 1,
+    ) -> Any:
         path, _, key, _, cls = ENDPOINTS[kind]
-        # Billed: a lost answer is resent at most once (documented); batches never resend blindly.
+        # Billed: a lost answer is resent at most once for a single lookup (documented); the batch engine
+        # passes replays=0 and journals the number as uncertain instead.
         data = self._call(
-            "POST", path, json={key: number.e164, "route": route, "storage": storage}, charged=True, replays=1
+            "POST",
+            path,
+            json={key: number.e164, "route": route, "storage": storage},
+            charged=True,
+            replays=replays,
         )
         if not isinstance(data, dict):
             raise ProviderError(f"hlrlookups: unexpected answer from {path}")
@@ -201,8 +216,11 @@ class HlrLookups(HttpProvider):
     def routing_map(self) -> list[RoutingRule]:
         m = ((self._call("GET", "/routing-map").get("routing") or {}).get("map")) or {}
         rules = [RoutingRule("default", m.get("defaultRoute"), provider=self.name)]
-        if m.get("mnpFallback") is not None:
-            rules.append(RoutingRule("mnpFallback", str(m.get("mnpFallback")), provider=self.name))
+        fallback = m.get("mnpFallback")
+        if fallback is not None:
+            # A JSON boolean: spelled as every other boolean we print ("true"), not Python's "True".
+            shown = str(fallback).lower() if isinstance(fallback, bool) else str(fallback)
+            rules.append(RoutingRule("mnpFallback", shown, provider=self.name))
         for scope, key in (("mccmnc", "mccmncs"), ("prefix", "prefixes"), ("country", "countries")):
             rules += [build(RoutingRule, item, scope=scope, provider=self.name) for item in m.get(key) or []]
         return rules

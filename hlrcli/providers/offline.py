@@ -52,7 +52,7 @@ class Offline(Provider):
             )
         valid = number.error is None
         kind = NUMBER_TYPES.get(phonenumbers.number_type(pn), "UNKNOWN") if valid else "UNKNOWN"
-        region = phonenumbers.region_code_for_number(pn)
+        region = number.region or phonenumbers.region_code_for_number(pn)
         description = geocoder.description_for_number(pn, "en") if valid else ""
         zones = tuple(z for z in timezone.time_zones_for_number(pn) if z != "Etc/Unknown") if valid else ()
         return NtResult(

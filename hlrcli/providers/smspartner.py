@@ -32,6 +32,15 @@ RENTAL_STATUS = {
     3: "rental failed",
     5: "file already downloaded",
 }
+# The answer carries only the status text (seed 002), worded differently from the code table at times
+# ("File downloaded by user from api" for 5): the code is recovered from words that tell the states apart.
+RENTAL_STATUS_WORDS = (
+    ("fail", 3),
+    ("downloaded", 5),  # before "ready": "already downloaded" contains it
+    ("ready", 2),
+    ("generat", 1),
+    ("made", 0),
+)
 # Answers come back as HTTP 200 with success:false, or as 4xx with the same JSON: read both ourselves.
 READ_OWN_ERRORS = frozenset({400, 401, 403, 404, 422})
 
@@ -92,9 +101,7 @@ class SmsPartner(HttpProvider):
         data = self.http.request("GET", path, params={"apiKey": self.key, **params}, accept_statuses=READ_OWN_ERRORS)
         return self._checked(data, path)
 
-    def notify(
-        self, numbers: Sequence[Number], notify_url: str | None = None, tag: str | None = None
-    ) -> Receipt:
+    def notify(self, numbers: Sequence[Number], notify_url: str | None = None, tag: str | None = None) -> Receipt:
         """One /hlr/notify request (at most 500 numbers): billed now, results POSTed to notifyUrl later."""
         if tag is not None and len(tag) > TAG_MAX:
             raise UsageError(f"--tag is limited to {TAG_MAX} characters by SMS Partner ({len(tag)} given)")
@@ -179,6 +186,8 @@ class SmsPartner(HttpProvider):
         text = data.get("status")
         if code is None and _int(text) is not None:
             code, text = _int(text), RENTAL_STATUS.get(_int(text) or -1)
+        if code is None and isinstance(text, str):
+            code = _rental_code(text)
         file = data.get("file") or {}
         return RentalStatus(
             token=data.get("token") or token,
@@ -205,7 +214,17 @@ class SmsPartner(HttpProvider):
         checks, balance = self._probe(self.balance, "API key accepted by /me")
         yield from checks
         if balance is not None:
-            yield Check(self.name, "balance", "ok", f"{balance.balance} {balance.currency}, HLR credits {balance.credit_hlr}")
+            yield Check(
+                self.name,
+                "balance",
+                "ok",
+                f"{balance.balance} {balance.currency}, HLR credits {balance.credit_hlr}",
+            )
+
+
+def _rental_code(text: str) -> int | None:
+    low = text.lower()
+    return next((code for word, code in RENTAL_STATUS_WORDS if word in low), None)
 
 
 def _int(value: Any) -> int | None:

@@ -29,9 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record-limit", type=int, default=10000, help="request records kept in memory")
     args = parser.parse_args(argv)
 
-    emu = Emulator(
-        args.latency, host=args.host, port=args.port, clock_skew=args.skew, record_limit=args.record_limit
-    )
+    emu = Emulator(args.latency, host=args.host, port=args.port, clock_skew=args.skew, record_limit=args.record_limit)
     emu.webhook_urls["hlrlookups"] = list(args.hlr_webhook)
     stop = threading.Event()
 

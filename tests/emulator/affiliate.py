@@ -100,9 +100,7 @@ class Affiliate:
         return True
 
     def too_many_requests(self) -> Response:
-        return Response.json(
-            429, {"error": "429", "errorDescription": "Too many requests"}, {"Retry-After": "1"}
-        )
+        return Response.json(429, {"error": "429", "errorDescription": "Too many requests"}, {"Retry-After": "1"})
 
     def handle(self, call: Call) -> Response:
         if call.headers.get("X-API-KEY") != AFF_KEY:

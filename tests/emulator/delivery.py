@@ -50,9 +50,7 @@ class Deliverer:
     `retry_delays` and `timeout` are read at each failure / attempt, so tests may change them at any time.
     """
 
-    def __init__(
-        self, retry_delays: Callable[[], list[float]], timeout: Callable[[], float], workers: int = 8
-    ):
+    def __init__(self, retry_delays: Callable[[], list[float]], timeout: Callable[[], float], workers: int = 8):
         self._retry_delays = retry_delays
         self._timeout = timeout
         self._workers = workers

@@ -584,9 +584,7 @@ class HlrLookups:
         if route and route not in data.ROUTES[route_type]:
             return _error(400, "Invalid route.")
         if not route:
-            route = (
-                data.info(e164).country.hlr_route if route_type == "HLR" else data.DEFAULT_ROUTE[route_type]
-            )
+            route = data.info(e164).country.hlr_route if route_type == "HLR" else data.DEFAULT_ROUTE[route_type]
         amount = {"HLR": data.HLR_COST, "MNP": data.MNP_COST, "NT": data.NT_COST}[route_type]
         return Response.json(
             200,
@@ -601,9 +599,7 @@ class HlrLookups:
         )
 
     def price_list(self, call: Call, _: dict[str, Any]) -> Response:
-        def row(
-            route: str, kind: str, amount: Decimal, country: data.Country | None = None
-        ) -> dict[str, Any]:
+        def row(route: str, kind: str, amount: Decimal, country: data.Country | None = None) -> dict[str, Any]:
             return {
                 "route": route,
                 "countrycode": country.code if country else None,

@@ -208,9 +208,7 @@ class SmsPartner:
         numbers, problem = self._split_numbers(params)
         if problem:
             return problem
-        return Response.json(
-            200, {"success": True, "code": 200, "lookup": [self._format(n) for n in numbers]}
-        )
+        return Response.json(200, {"success": True, "code": 200, "lookup": [self._format(n) for n in numbers]})
 
     @staticmethod
     def _format(number: str) -> dict[str, Any]:
