@@ -37,9 +37,8 @@ def choose(name: str | None, settings: Settings, notice: Callable[[str], None]) 
         if provider_class(live).configured(settings):
             return live
     notice(
-        "no provider credentials configured: using the offline provider (libphonenumber: validity and type, "
-        "not live status). Set HLR_LOOKUPS_API_KEY/SECRET, SMSPARTNER_API_KEY or AFFILIATE_SMS_API_KEY "
-        "(see `hlrcli config show`)."
+        "no provider configured, using offline (libphonenumber: validity and type, not live status); "
+        "to go live set HLR_LOOKUPS_API_KEY/SECRET, SMSPARTNER_API_KEY or AFFILIATE_SMS_API_KEY"
     )
     return "offline"
 

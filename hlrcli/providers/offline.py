@@ -33,8 +33,8 @@ HLR_TYPES = frozenset({"MOBILE", "MOBILE_OR_LANDLINE"})
 class Offline(Provider):
     name = "offline"
     title = "libphonenumber (no network)"
-    capabilities: ClassVar[dict[str, str]] = {"nt": "free", "validate": "free", "batch": "nt, validate"}
-    sync_types = frozenset({"nt", "validate"})
+    capabilities: ClassVar[dict[str, str]] = {"nt": "free", "validate": "free", "batch": "nt"}
+    sync_types = frozenset({"nt"})
     charges = False
 
     def nt(self, number: Number, **opts: Any) -> NtResult:
