@@ -7,7 +7,10 @@ emulator over real HTTP; nothing of ours is patched.
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -124,6 +127,18 @@ def run_process(
         timeout=timeout,
         check=False,
     )
+
+
+def rows_of(text: str) -> list[dict[str, str]]:
+    """CSV output as dicts."""
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (for connection-refused tests)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def assert_no_secrets(text: str) -> None:

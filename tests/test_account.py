@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-import socket
 from decimal import Decimal
 
 import pytest
 
 from hlrcli.output import Format
-from tests.conftest import assert_no_secrets
+from tests.conftest import assert_no_secrets, closed_port, rows_of
 from tests.emulator import data
 
 NUMBER = "+491788735000"
-
-
-def rows_of(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # balance ---------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 import phonenumbers
 import pytest
 
-from tests.conftest import assert_no_secrets
+from tests.conftest import assert_no_secrets, rows_of
 
 
 def numbers(count: int, start: int = 0, prefix: str = "+49178", width: int = 7) -> list[str]:
@@ -42,10 +42,6 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: s
     return path
 
 
-def parse_csv(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
-
-
 def people(nums: list[str]) -> list[list[str]]:
     return [[str(i), f"name {i}", n] for i, n in enumerate(nums)]
 
@@ -57,7 +53,7 @@ def test_sync_batch_keeps_order_and_columns_and_dedupes(live, emu, tmp_path):
     src = write_csv(tmp_path / "in.csv", ["id", "name", "phone"], rows)
     r = live("batch", str(src), "-p", "hlrlookups", "--concurrency", "4")
     assert r.exit_code == 0, r.stderr
-    out = parse_csv(r.stdout)
+    out = rows_of(r.stdout)
     assert [row["id"] for row in out] == [row[0] for row in rows]
     assert list(out[0])[:3] == ["id", "name", "phone"]
     assert "result_id" in out[0]  # the result's `id` would clash with the input's
@@ -140,7 +136,7 @@ def test_async_chunks_at_provider_limits(live, emu, tmp_path, provider, total, s
     assert sorted(got, reverse=True) == sizes
     charged = emu.charged_numbers(provider)
     assert len(charged) == total and max(charged.values()) == 1
-    out = parse_csv(r.stdout)
+    out = rows_of(r.stdout)
     assert len(out) == total and {row["state"] for row in out} == {"SUBMITTED"}
     assert all(row["id"] for row in out)
 
@@ -159,7 +155,7 @@ def test_rerun_of_finished_job_refuses_then_yes_pays_again(live, emu, tmp_path):
     assert r.exit_code == 2 and "already done" in r.stderr and "--yes" in r.stderr
     assert emu.charge_count() == 5
     r = live("batch", str(src), "-p", "hlrlookups", "--resume")
-    assert r.exit_code == 0 and len(parse_csv(r.stdout)) == 5
+    assert r.exit_code == 0 and len(rows_of(r.stdout)) == 5
     assert emu.charge_count() == 5  # --resume of a finished job exports, never resends
     assert live("batch", str(src), "-p", "hlrlookups", "--yes").exit_code == 0
     assert emu.charge_count() == 10
@@ -253,7 +249,7 @@ def test_5xx_and_dropped_answers_lose_no_row(live, emu, tmp_path):
     r = live("batch", str(src), "-p", "hlrlookups", "--retries", "4", "--concurrency", "4")
     # Two answers were lost after the provider processed (and billed) them: those rows are uncertain.
     assert r.exit_code == 1
-    out = parse_csv(r.stdout)
+    out = rows_of(r.stdout)
     assert len(out) == 60 and [row["phone"] for row in out] == nums
     uncertain = [row for row in out if "uncertain" in (row["error"] or "") or "may have" in (row["error"] or "")]
     assert len(uncertain) == 2
@@ -265,7 +261,7 @@ def test_5xx_and_dropped_answers_lose_no_row(live, emu, tmp_path):
     assert r.exit_code == 1 and "uncertain" in r.stderr and emu.charge_count() == 60
     r = live("batch", str(src), "-p", "hlrlookups", "--resume", "--resubmit-uncertain")
     assert r.exit_code == 0 and emu.charge_count() == 62
-    assert all(row["connectivity_status"] for row in parse_csv(r.stdout))
+    assert all(row["connectivity_status"] for row in rows_of(r.stdout))
 
 
 def test_affiliate_uncertain_chunk_is_resent_free(live, emu, tmp_path):
@@ -280,7 +276,7 @@ def test_affiliate_uncertain_chunk_is_resent_free(live, emu, tmp_path):
     assert "references make a repeat free" in r.stderr
     charged = emu.charged_numbers("affiliate")
     assert len(charged) == 400 and max(charged.values()) == 1
-    assert {row["state"] for row in parse_csv(r.stdout)} <= {"SUBMITTED", "ALREADY_SUBMITTED"}
+    assert {row["state"] for row in rows_of(r.stdout)} <= {"SUBMITTED", "ALREADY_SUBMITTED"}
 
 
 def test_auth_failure_mid_batch_is_exit_3(live, emu, tmp_path):
@@ -334,7 +330,7 @@ def test_kill_9_then_resume_pays_each_number_once(emu, tmp_path, provider, mode)
     )
     charged = emu.charged_numbers(provider)
     assert max(charged.values()) == 1, "a number was paid twice"
-    out = parse_csv(done.stdout.decode())
+    out = rows_of(done.stdout.decode())
     assert [row["phone"] for row in out] == nums
     if provider == "affiliate":
         # References make the in-flight chunk safe to resend: every number charged exactly once.
@@ -372,7 +368,7 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(emu, tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     charged = emu.charged_numbers("hlrlookups")
     assert len(charged) == 200 and max(charged.values()) == 1
-    assert len(parse_csv(done.stdout.decode())) == 200
+    assert len(rows_of(done.stdout.decode())) == 200
 
 
 # Offline -------------------------------------------------------------------------------------------------------------
@@ -383,7 +379,7 @@ def test_offline_batch_streams_in_parallel_and_keeps_order(cli, tmp_path):
     assert src.stat().st_size > 1 << 20  # large enough for the worker processes
     r = cli("batch", str(src), "-p", "offline", "-t", "nt", "-o", str(tmp_path / "out.csv"))
     assert r.exit_code == 0, r.stderr
-    out = parse_csv((tmp_path / "out.csv").read_text())
+    out = rows_of((tmp_path / "out.csv").read_text())
     assert [row["id"] for row in out] == [row[0] for row in rows]
     assert Counter(row["is_valid"] for row in out) == {"true": 39_960, "false": 40}
     assert {row["number_type"] for row in out if row["is_valid"] == "true"} == {"MOBILE"}

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
-import socket
 
 import pytest
 
 from hlrcli import __version__
-from tests.conftest import assert_no_secrets
+from tests.conftest import assert_no_secrets, closed_port, rows_of
 from tests.emulator import HLR_KEY, HLR_SECRET, SMSP_KEY, digest_signature
 
 DE = [f"+4917887350{i:02d}" for i in range(10)]
 FAST = ("--retries", "2")
-
-
-def rows_of(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def error_lines(stderr: str) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +12,8 @@ from hlrcli.config import Settings
 from hlrcli.store import Store
 from hlrcli.webhook import webhook_token
 from hlrcli.webhook.server import WebhookServer, make_server
+from tests.conftest import rows_of
 from tests.test_batch import numbers, write_csv
-
-
-def parse_csv(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
 
 
 @pytest.fixture
@@ -42,11 +37,11 @@ def test_async_hlrlookups_webhook_end_to_end(live, emu, receiver, tmp_path):
     emu.duplicate_deliveries = True  # the provider's retries: stored once
     r = live("batch", str(src), "-p", "hlrlookups", "--mode", "async", "--job", "night")
     assert r.exit_code == 0, r.stderr
-    assert {row["state"] for row in parse_csv(r.stdout)} == {"SUBMITTED", ""}
+    assert {row["state"] for row in rows_of(r.stdout)} == {"SUBMITTED", ""}
     assert emu.wait_deliveries(30)
     r = live("jobs", "results", "night", "--wait", "--timeout", "20", "--interval", "0.1")
     assert r.exit_code == 0, r.stderr
-    out = parse_csv(r.stdout)
+    out = rows_of(r.stdout)
     assert [row["id"] for row in out] == [row[0] for row in rows]
     for row in out[:2500]:
         assert row["connectivity_status"] == emu.expected_status(row["phone"]), row

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import json
 from decimal import Decimal
@@ -15,16 +13,12 @@ import requests
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, carrier, geocoder, timezone
 
 from hlrcli.providers.base import COMMANDS
-from tests.conftest import assert_no_secrets
+from tests.conftest import assert_no_secrets, rows_of
 from tests.emulator import SMSP_KEY
 from tests.emulator.affiliate import parse_multipart
 from tests.emulator.smspartner import HLR_PRICE, RENTAL_STATUS_TEXT
 
 FR = [f"+3361234567{i}" for i in range(10)]
-
-
-def rows_of(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
 
 
 def multipart(record: Any) -> dict[str, str]:
