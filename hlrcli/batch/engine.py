@@ -75,7 +75,7 @@ class RowShaper:
             "id": r["sub_id"],
             "reference": r["reference"],
         }
-        if state in ("submitted", "sending", "pending") and self.kind == "hlr":
+        if state in ("submitted", "sending", "pending"):
             values[self.status_field] = PENDING
         values["error"] = _state_error(state, r["error"])
         return self.shape(cells, values)

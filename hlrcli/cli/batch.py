@@ -455,8 +455,20 @@ def _execute(
     _summary(ctx, store, job, tally, before)
     if tally.stopped:
         ctx.warn(f"stopped early ({tally.stopped}); continue with `--job {job.name} --resume`")
+    if job.mode == "async" and counts.get("submitted"):
+        ctx.notice(f"{_where_results(ctx, job)}; then `hlrcli jobs results {job.name} --wait` writes the enriched rows")
     rejected = counts.get("rejected", 0)
     return ExitCode.FAILURE if left or rejected else ExitCode.OK
+
+
+def _where_results(ctx: Ctx, job: Job) -> str:
+    if job.provider == "hlrlookups":
+        return "results go to the webhook URL of your hlr-lookups.com account (`hlrcli webhook serve`)"
+    if job.provider == "affiliate":
+        return f"fetch results with `hlrcli jobs poll {job.name}`, or receive them at the callback URL"
+    if job.options.get("notify_url") or ctx.settings.get("SMSPARTNER_NOTIFY_URL"):
+        return "SMS Partner will POST results to the notify URL (`hlrcli webhook serve`)"
+    return "no notify URL was given, so SMS Partner results will not reach hlrcli (see `hlrcli webhook url`)"
 
 
 def _source_hint(job: Job) -> str:
