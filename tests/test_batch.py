@@ -384,3 +384,37 @@ def test_offline_batch_streams_in_parallel_and_keeps_order(cli, tmp_path):
     assert Counter(row["is_valid"] for row in out) == {"true": 39_960, "false": 40}
     assert {row["number_type"] for row in out if row["is_valid"] == "true"} == {"MOBILE"}
     assert out[1]["number"] == nums[1]
+
+
+def test_interrupted_while_reading_the_input_resume_reads_it_again(emu, tmp_path):
+    # Cron-style run (no terminal, no --max-cost): the input is read while the first chunks go out.
+    nums = numbers(150_000)
+    src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in nums])
+    emu.latency = 0.2
+    env = {**emu.env(), "HLRCLI_HOME": str(tmp_path / "home")}
+    args = ["batch", str(src), "-p", "hlrlookups", "--mode", "async", "--job", "big", "-q", "-o", str(tmp_path / "o")]
+    proc = _spawn(args, env)
+    _wait_for_charges(emu, 1000)  # the first chunk went out before the whole file was read
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    shown = subprocess.run(
+        [sys.executable, "-m", "hlrcli", "jobs", "show", "big", "-f", "json"],
+        env={**os.environ, **env},
+        capture_output=True,
+        check=True,
+    )
+    [job] = json.loads(shown.stdout)
+    assert job["state"] == "ingesting" and job["rows"] == 0
+    emu.latency = 0.0
+    done = subprocess.run(
+        [sys.executable, "-m", "hlrcli", *args, "--resume"],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    charged = emu.charged_numbers("hlrlookups")
+    assert len(charged) == 150_000 and max(charged.values()) == 1
+    assert len(rows_of((tmp_path / "o").read_text())) == 150_000

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, fields
@@ -95,19 +97,69 @@ def job_name(provider: str, kind: str, mode: str, input_sha: str, options: dict[
     return f"{provider}-{kind}-{hashlib.sha256(material.encode()).hexdigest()[:10]}"
 
 
-def ingest(store: Store, job: Job, rows: Iterator[list[str]], number_index: int, country: str | None) -> int:
-    """Normalise every row into the journal (streamed); returns the number of rows."""
+def ingest(
+    store: Store,
+    job: Job,
+    rows: Iterator[list[str]],
+    number_index: int,
+    country: str | None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Normalise every row into the journal (streamed; idempotent, so an interrupted ingest can be redone).
+
+    Returns the number of rows read (fewer than the input's if `stop` was set).
+    """
     count = 0
 
     def gen() -> Iterator[tuple[int, list[str], str | None, str | None, str | None]]:
         nonlocal count
         for idx, cells in enumerate(rows):
+            if stop is not None and stop.is_set():
+                return
             n = normalise(cells[number_index], country)
             count = idx + 1
             yield idx, cells, n.e164, n.region, n.error
 
     store.add_rows(job.name, gen())
     return count
+
+
+class Ingestion:
+    """Reads the input into the journal in a background thread while the first requests already go out.
+
+    Used when nothing needs the totals first (no dry run, no --max-cost, no question to ask): a cron job's
+    big file then costs its paced sending time, not reading time plus sending time.
+    """
+
+    def __init__(self, store: Store, job: Job, rows: Iterator[list[str]], number_index: int, country: str | None):
+        self.rows = 0
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._args = (store, job, rows, number_index, country)
+        self._thread = threading.Thread(target=self._run, name="hlrcli-ingest", daemon=True)
+
+    def start(self) -> Ingestion:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.rows = ingest(*self._args, stop=self._stop)
+        except BaseException as exc:  # re-raised in the main thread by finish()
+            self.error = exc
+
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def finish(self) -> int:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.rows
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 # Cost -----------------------------------------------------------------------------------------------------------
@@ -221,8 +273,10 @@ class Runner:
         progress: Progress,
         lookup_opts: dict[str, Any],
         on_results: Callable[[set[str]], None] = lambda done: None,
+        more_coming: Callable[[], bool] = lambda: False,
     ) -> None:
         self.store, self.job, self.provider = store, job, provider
+        self.more_coming = more_coming  # True while the input is still being read into the journal
         self.concurrency = max(1, concurrency)
         self.max_cost = max_cost
         self.unit = unit_price
@@ -246,12 +300,16 @@ class Runner:
             return count  # no price known yet: the first answer will tell
         return max(0, min(count, int(self.max_cost / unit + 1e-9) - self.tally.sent))
 
-    def _next(self, count: int) -> list[str]:
+    def _next(self, count: int, full: bool = False) -> list[str]:
+        """Up to `count` numbers to send next; with `full`, wait (return none) for a whole chunk while reading."""
         affordable = self._affordable(count)
         if affordable <= 0:
             self.tally.stopped = self.tally.stopped or f"--max-cost {self.max_cost:g} reached"
             return []
+        more = self.more_coming()  # asked before the query: a finished ingest has committed everything
         rows = self.store.numbers_in(self.job.name, self.states, affordable, after=self._cursor)
+        if full and more and len(rows) < affordable:
+            return []
         if rows:
             self._cursor = rows[-1]["first_idx"]
         return [r["number"] for r in rows]
@@ -259,30 +317,37 @@ class Runner:
     def _drive(
         self,
         workers: int,
-        launch: Callable[[ThreadPoolExecutor], Future | None],
-        land: Callable[[Future], None],
+        launch: Callable[[ThreadPoolExecutor, int], list[Future]],
+        land: Callable[[list[Future]], None],
     ) -> None:
+        """Keep `workers` requests in flight; `launch` starts up to n more, `land` records a round of answers.
+
+        Both work in rounds so that the journal is written once per round, not once per number.
+        """
         in_flight: set[Future] = set()
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
             while True:
+                # Asked before launching: once reading has finished, launch() has seen every number.
+                more = self.more_coming()
                 while len(in_flight) < workers and not self.tally.stopped:
-                    fut = launch(pool)
-                    if fut is None:
+                    started = launch(pool, workers - len(in_flight))
+                    if not started:
                         break
-                    in_flight.add(fut)
+                    in_flight.update(started)
                 if not in_flight:
+                    if more and not self.tally.stopped:
+                        time.sleep(0.02)  # the input is still being read: more numbers will come
+                        continue
                     break
-                done, _ = wait(in_flight, timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    in_flight.discard(fut)
-                    land(fut)
+                done, _ = wait(in_flight, timeout=0.1, return_when=FIRST_COMPLETED)
+                in_flight -= done
+                land(list(done))
         except KeyboardInterrupt:
             self.tally.stopped = "interrupted"
             # What is in flight was sent and may be billed: wait for the answers and record them.
             done, _ = wait(in_flight, timeout=self.provider.runtime.timeout + 5)
-            for fut in done:
-                land(fut)
+            land(list(done))
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -298,24 +363,29 @@ class Runner:
             # replays=0: an answer lost after sending is journaled as uncertain, never resent blindly.
             return self.provider.lookup(kind, Number(raw=number, e164=number), replays=0, **self.opts)
 
-        def launch(pool: ThreadPoolExecutor) -> Future | None:
-            batch = self._next(1)
+        def launch(pool: ThreadPoolExecutor, room: int) -> list[Future]:
+            batch = self._next(room)
             if not batch:
-                return None
+                return []
             self.store.mark_sending(self.job.name, batch)
-            fut = pool.submit(call, batch[0])
-            waiting[fut] = batch[0]
-            self.tally.sent += 1
-            return fut
+            self.tally.sent += len(batch)
+            futures = [pool.submit(call, number) for number in batch]
+            waiting.update(zip(futures, batch, strict=True))
+            return futures
 
-        def land(fut: Future) -> None:
-            number = waiting.pop(fut)
-            state, values = self._outcome(fut)
-            self.store.set_number(self.job.name, number, state, **values)
-            cost = _cost(values.get("cost"))
+        def land(done: list[Future]) -> None:
+            if not done:
+                return
+            items = []
+            cost = 0.0
+            for fut in done:
+                state, values = self._outcome(fut)
+                items.append((waiting.pop(fut), state, values))
+                cost += _cost(values.get("cost"))
+            self.store.set_numbers(self.job.name, items)
             self.tally.cost += cost
-            self.progress(1, cost)
-            self.on_results({number})
+            self.progress(len(done), cost)
+            self.on_results({number for number, _, _ in items})
 
         self._drive(self.concurrency, launch, land)
         return self.tally
@@ -342,11 +412,11 @@ class Runner:
         waiting: dict[Future, tuple[int, list[str]]] = {}
         seq = self.store.next_chunk(self.job.name)
 
-        def launch(pool: ThreadPoolExecutor) -> Future | None:
+        def launch(pool: ThreadPoolExecutor, room: int) -> list[Future]:
             nonlocal seq
-            numbers = self._next(size)
+            numbers = self._next(size, full=True)
             if not numbers:
-                return None
+                return []
             chunk = seq
             seq += 1
             self.store.mark_sending(self.job.name, numbers, chunk)
@@ -355,9 +425,13 @@ class Runner:
             fut = pool.submit(self.provider.submit, self.job.kind, items, scope=scope, **self.opts)
             waiting[fut] = (chunk, numbers)
             self.tally.sent += len(numbers)
-            return fut
+            return [fut]
 
-        def land(fut: Future) -> None:
+        def land(done: list[Future]) -> None:
+            for fut in done:
+                land_chunk(fut)
+
+        def land_chunk(fut: Future) -> None:
             chunk, numbers = waiting.pop(fut)
             try:
                 subs: list[Submission] = fut.result()
@@ -450,7 +524,8 @@ class OrderedEmitter:
     def advance(self, finished: set[str] | None = None) -> None:
         if finished is not None and self.head is not None and self.head not in finished:
             return
-        page = 500
+        # Small pages first: usually only a few rows became writable; grow while whole pages are.
+        page = 16
         while True:
             rows = list(self.store.joined(self.job, start=self.next_idx, limit=page))
             for r in rows:
@@ -462,6 +537,7 @@ class OrderedEmitter:
             if len(rows) < page:
                 self.head = None
                 return
+            page = min(page * 2, 2000)
 
     def flush(self) -> None:
         """Everything left, final or not (after a stop): pending rows say so in `error`."""

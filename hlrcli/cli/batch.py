@@ -16,7 +16,7 @@ from hlrcli.errors import ExitCode, UnsupportedError, UsageError
 from hlrcli.output import Format, open_output, writer
 
 if TYPE_CHECKING:  # the engine pulls in phonenumbers and sqlite: imported when a batch runs, not for --help
-    from hlrcli.batch.engine import Estimate, Tally
+    from hlrcli.batch.engine import Estimate, Ingestion, Tally
     from hlrcli.batch.reader import Input
     from hlrcli.store import Job, Store
 
@@ -49,10 +49,10 @@ def parse_rate(text: str | None) -> float | None:
 class Bar:
     """A progress bar on stderr when it is a terminal (and not --quiet); otherwise nothing at all."""
 
-    def __init__(self, ctx: Ctx, total: int, label: str) -> None:
+    def __init__(self, ctx: Ctx, total: int | None, label: str) -> None:
         self.cost = 0.0
         self.progress = None
-        if ctx.stderr_is_tty and not ctx.quiet and total:
+        if ctx.stderr_is_tty and not ctx.quiet and total != 0:  # None: not known yet (still reading)
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -257,7 +257,7 @@ def _run_paid(
     yes: bool,
     lookup_opts: dict[str, Any],
 ) -> ExitCode:
-    from hlrcli.batch.engine import SEND_STATES, estimate, ingest
+    from hlrcli.batch.engine import SEND_STATES, Estimate, Ingestion, estimate, ingest
     from hlrcli.store import Job
 
     existing = store.job(name)
@@ -290,6 +290,10 @@ def _run_paid(
             ctx.notice(f"job {name}: {left} numbers were in flight when the last run stopped")
         job = store.job(name)
         assert job is not None
+        if job.state == "ingesting":
+            # The run that created it stopped while reading the input: read it again (idempotent).
+            job.rows = ingest(store, job, inp.rows(), inp.number_index, options.get("country"))
+            store.update_job(name, rows=job.rows, state="ready")
     else:
         job = Job(
             name=name,
@@ -304,6 +308,12 @@ def _run_paid(
             state="ingesting",
         )
         store.create_job(job)
+        if not dry_run and max_cost is None and (yes or not ctx.can_ask()) and fmt is not Format.table:
+            # Nothing needs the totals before sending: read the input while the first requests go out.
+            reading = Ingestion(store, job, inp.rows(), inp.number_index, options.get("country")).start()
+            return _execute(
+                ctx, store, job, provider, fmt, concurrency, None, Estimate(), (), lookup_opts, {}, reading=reading
+            )
         try:
             rows = ingest(store, job, inp.rows(), inp.number_index, options.get("country"))
         except BaseException:
@@ -411,14 +421,15 @@ def _execute(
     resend: tuple[str, ...],
     lookup_opts: dict[str, Any],
     before: dict[str, int],
+    reading: Ingestion | None = None,
 ) -> ExitCode:
     from hlrcli.batch.engine import OrderedEmitter, RowShaper, Runner, Tally
 
     mode = "async-receipt" if job.mode == "async" else "sync"
     shaper = RowShaper(job.columns, job.kind, mode, provider.name)
-    bar = Bar(ctx, est.to_send, f"{provider.name} {job.kind}")
+    bar = Bar(ctx, None if reading else est.to_send, f"{provider.name} {job.kind}")
     tally = Tally()
-    store.update_job(job.name, state="running")
+    store.update_job(job.name, state="ingesting" if reading else "running")
     try:
         with open_output(ctx.output, ctx.stdout) as stream:
             out = writer(fmt, stream, columns=shaper.columns)
@@ -434,13 +445,21 @@ def _execute(
                 progress=bar.advance,
                 lookup_opts=lookup_opts,
                 on_results=emitter.advance if job.mode == "sync" else (lambda done: None),
+                more_coming=reading.running if reading else (lambda: False),
             )
             try:
                 tally = runner.run_sync() if job.mode == "sync" else runner.run_async()
+                if reading:
+                    job.rows = reading.finish()
+                    store.update_job(job.name, rows=job.rows, state="running")
+                    reading = None
             except KeyboardInterrupt:
+                if reading:
+                    reading.stop()  # the job stays `ingesting`: --resume reads the input again
+                else:
+                    store.update_job(job.name, state="interrupted")
                 bar.stop()
                 tally = runner.tally
-                store.update_job(job.name, state="interrupted")
                 _summary(ctx, store, job, tally, before)
                 ctx.warn(f"interrupted: resume with `hlrcli batch {_source_hint(job)} --job {job.name} --resume`")
                 raise

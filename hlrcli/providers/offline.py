@@ -28,6 +28,10 @@ NUMBER_TYPES = {
     PhoneNumberType.VOICEMAIL: "VOICEMAIL",
 }
 HLR_TYPES = frozenset({"MOBILE", "MOBILE_OR_LANDLINE"})
+# The types libphonenumber keeps carrier data for (as phonenumbers.carrier does).
+MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.PAGER})
+# Country-wide zones for non-geographic numbers (mobiles): a private helper, so fall back to the public path.
+_country_zones = getattr(timezone, "_country_level_time_zones_for_number", timezone.time_zones_for_number)
 
 
 class Offline(Provider):
@@ -51,10 +55,21 @@ class Offline(Provider):
                 provider=self.name,
             )
         valid = number.error is None
-        kind = NUMBER_TYPES.get(phonenumbers.number_type(pn), "UNKNOWN") if valid else "UNKNOWN"
+        ptype = phonenumbers.number_type(pn) if valid else PhoneNumberType.UNKNOWN
+        kind = NUMBER_TYPES.get(ptype, "UNKNOWN")
         region = number.region or phonenumbers.region_code_for_number(pn)
-        description = geocoder.description_for_number(pn, "en") if valid else ""
-        zones = tuple(z for z in timezone.time_zones_for_number(pn) if z != "Etc/Unknown") if valid else ()
+        country_name = geocoder.country_name_for_number(pn, "en") or None
+        description, zones, network = "", (), None
+        if ptype != PhoneNumberType.UNKNOWN:
+            # The *_for_number helpers each recompute the number type (the costliest step); it is known here.
+            if phonenumbers.is_number_type_geographical(ptype, pn.country_code):
+                description = geocoder.description_for_valid_number(pn, "en")
+                zones = timezone.time_zones_for_geographical_number(pn)
+            else:
+                description = country_name or ""
+                zones = _country_zones(pn)
+            if ptype in MOBILE_TYPES:
+                network = carrier.name_for_valid_number(pn, "en") or None
         return NtResult(
             number=number.e164 or number.raw,
             number_type=kind,
@@ -62,11 +77,11 @@ class Offline(Provider):
             is_valid=valid,
             invalid_reason=number.error,
             qualifies_for_hlr_lookup=valid and kind in HLR_TYPES,
-            original_network_name=(carrier.name_for_number(pn, "en") or None) if valid else None,
-            original_country_name=geocoder.country_name_for_number(pn, "en") or None,
+            original_network_name=network,
+            original_country_name=country_name,
             original_country_code=region if region and region != "ZZ" else None,
             regions=(description,) if description else (),
-            timezones=zones,
+            timezones=tuple(z for z in zones if z != "Etc/Unknown"),
             cost="0",
             provider=self.name,
         )
