@@ -29,11 +29,17 @@ def _quiet(_: str) -> None:
 
 
 class Pacer:
-    """Spaces request starts evenly so that a steady loop stays under a per-minute limit (thread-safe)."""
+    """Spaces request starts evenly under a per-minute rate (thread-safe): the GCRA of network shapers.
 
-    def __init__(self, per_minute: float | None) -> None:
+    `burst` requests may go early to make up for a late one (a busy moment must not lower the pace for the rest
+    of the run); any window of W seconds then holds at most W·rate/60 + burst + 1 requests, so a caller keeps
+    `burst` within the margin between its pace and the provider's limit.
+    """
+
+    def __init__(self, per_minute: float | None, burst: int = 0) -> None:
         self.interval = 60.0 / per_minute if per_minute else 0.0
-        self._next = 0.0
+        self.tolerance = burst * self.interval
+        self._tat = 0.0  # theoretical arrival time of the next request on the even grid
         self._lock = threading.Lock()
 
     def wait(self) -> None:
@@ -41,8 +47,9 @@ class Pacer:
             return
         with self._lock:
             now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
+            tat = max(self._tat, now)
+            slot = max(now, tat - self.tolerance)
+            self._tat = tat + self.interval
         if slot > now:
             time.sleep(slot - now)
 
@@ -110,6 +117,7 @@ class HttpClient:
         auth: requests.auth.AuthBase | None = None,
         headers: Mapping[str, str] | None = None,
         per_minute: float | None = None,
+        burst: int = 0,
         pool_size: int = 16,
         auth_hint: str | None = None,
         trace: Log = _quiet,
@@ -121,7 +129,7 @@ class HttpClient:
         self.attempts = max(1, attempts)
         self.auth = auth
         self.auth_hint = auth_hint
-        self.pacer = Pacer(per_minute)
+        self.pacer = Pacer(per_minute, burst)
         self.trace = trace
         self.notice = notice
         self.session = requests.Session()

@@ -335,3 +335,34 @@ def test_redact_hides_keys_it_was_never_told_about(text, secret):
 
     assert secret not in redact(text)
     assert "***" in redact(text)
+
+
+def test_pacer_keeps_any_window_under_rate_plus_burst():
+    # 600/min = one per 0.1 s, with 3 allowed early: 40 requests from 8 threads competing for slots.
+    import threading
+    import time
+
+    from hlrcli.http import Pacer
+
+    pacer = Pacer(600, burst=3)
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        for _ in range(n):
+            pacer.wait()
+            with lock:
+                sent.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker, args=(5,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sent.sort()
+    assert len(sent) == 40
+    for i, start in enumerate(sent):
+        in_window = sum(1 for t in sent[i:] if t < start + 1.0)
+        assert in_window <= 10 + 3 + 1, (i, in_window)
+    # And the pace itself: 40 requests need at least (40 - 4) intervals.
+    assert sent[-1] - sent[0] >= 36 * 0.1 - 0.05

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hlrcli.cli.common import CountryOpt, Ctx, command, finish, parse_numbers
 from hlrcli.errors import ExitCode, InputError, UsageError
-from hlrcli.models import Capability, Check
+
+if TYPE_CHECKING:
+    from hlrcli.models import Check
 
 app = typer.Typer()
 
@@ -142,6 +144,7 @@ def rental_status(ctx: Ctx, token: Annotated[str, typer.Argument(help="rental to
 def providers_cmd(ctx: Ctx) -> None:
     """What each provider can do, and which ones are configured."""
     from hlrcli import providers
+    from hlrcli.models import Capability
     from hlrcli.providers.base import COMMANDS
 
     classes = {n: providers.provider_class(n) for n in providers.NAMES}
@@ -158,6 +161,7 @@ def providers_cmd(ctx: Ctx) -> None:
 def doctor(ctx: Ctx) -> None:
     """Check each configured provider: reachability, clock skew, authentication, balance."""
     from hlrcli import providers
+    from hlrcli.models import Check
 
     configured = [n for n in providers.LIVE if providers.provider_class(n).configured(ctx.settings)]
     if ctx.provider_flag:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hlrcli.cli.common import CountryOpt, Ctx, command, finish, parse_numbers, run_pool
 from hlrcli.errors import ExitCode, InputError, UsageError
-from hlrcli.models import HlrResult, MnpResult, NtResult
-from hlrcli.numbers import Number
+
+if TYPE_CHECKING:  # models and phonenumbers load when a command runs, not for --help or completion
+    from hlrcli.models import HlrResult
+    from hlrcli.numbers import Number
 
 app = typer.Typer()
 
@@ -19,7 +21,11 @@ NumbersArg = Annotated[
 RouteOpt = Annotated[str | None, typer.Option("--route", help="hlrlookups route id (3 characters)")]
 StorageOpt = Annotated[str | None, typer.Option("--storage", help="hlrlookups storage (report) name")]
 
-RESULT_ROW = {"hlr": HlrResult, "mnp": MnpResult, "nt": NtResult}
+
+def result_row(kind: str) -> type:
+    from hlrcli.models import HlrResult, MnpResult, NtResult
+
+    return {"hlr": HlrResult, "mnp": MnpResult, "nt": NtResult}[kind]
 
 
 def distinct(numbers: list[Number]) -> list[Number]:
@@ -37,7 +43,7 @@ def _sync(ctx: Ctx, kind: str, command_name: str, raw: list[str], country: str |
     key = "number" if kind == "nt" else "msisdn"
 
     def failed(n: Number, error: str) -> Any:
-        return RESULT_ROW[kind](**{key: n.e164 or n.raw}, provider=provider.name, error=error)
+        return result_row(kind)(**{key: n.e164 or n.raw}, provider=provider.name, error=error)
 
     def lost(n: Number, error: str) -> Any:
         # The row carries the error, but stderr must say it too: stdout may be a file nobody reads now.
@@ -144,6 +150,8 @@ def status(
     def failed(key: tuple[str, str], error: str) -> HlrResult:
         field = "id" if key[0] == "hlr_id" else "reference"
         ctx.warn(f"{field} {key[1]}: {error}")
+        from hlrcli.models import HlrResult
+
         return HlrResult(msisdn="", **{field: key[1]}, provider=provider.name, error=error)
 
     rows, code = run_pool(keys, lambda k: provider.status(**{k[0]: k[1]}), failed)

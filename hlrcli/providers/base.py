@@ -163,9 +163,3 @@ class HttpProvider(Provider):
 
     def close(self) -> None:
         self.http.close()
-
-
-def slowest(*per_minute: float | None) -> float | None:
-    """The strictest of several requests-per-minute limits (None means no limit)."""
-    limits = [p for p in per_minute if p]
-    return min(limits) if limits else None
