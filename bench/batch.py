@@ -47,6 +47,7 @@ SYNC_CONCURRENCY = (1, 8, 32)
 SYNC_EFFICIENCY = 0.8  # target: ≥ 80 % of concurrency ÷ latency
 SMSP_LIMIT_RPM = 360  # smspartner's documented limit, and the emulator's default for it
 SMSP_CHUNK = 500
+SMSP_PACE_RPM, SMSP_BURST = 350, 5  # the client's pace (SMSPARTNER_MAX_RPM) and catch-up burst (half the margin)
 ASYNC_NUMBERS, ASYNC_NUMBERS_QUICK = 100_000, 20_000
 ASYNC_SLACK = 1.10  # target: within 10 % of the rate-limit floor
 PEAK_WINDOW = 10.0  # seconds: the window in which the async pace is checked against the limit
@@ -339,8 +340,10 @@ def bench_async(emu: Emulator, work: Path, cmd: list[str], count: int) -> list[F
     phase = times[-1] + emu.latency - times[0]
     pace = (len(times) - 1) / (times[-1] - times[0]) * 60 if len(times) > 1 else 0.0
     # The emulator counts 360 requests per sliding minute: 200 requests can never hit it, even all at once.
-    # The busiest 10 s, scaled to a minute, shows whether the client really spreads its requests.
-    peak = max_in_window(times, PEAK_WINDOW) * 60 / PEAK_WINDOW
+    # The busiest 10 s shows whether the client really spreads its requests: the pacer promises at most
+    # W·350/60 + 6 in any W seconds (6: its catch-up burst), hence ≤ 356 in any minute.
+    peak = max_in_window(times, PEAK_WINDOW)
+    peak_max = int(PEAK_WINDOW * SMSP_PACE_RPM / 60 + SMSP_BURST + 1)
     print(
         f"  whole command {run.wall:.1f} s = start-up+ingest {times[0] - run.started:.1f} + submission "
         f"{phase:.1f} + tail {run.ended - times[-1] - emu.latency:.1f}; {len(notify)} requests, "
@@ -355,10 +358,10 @@ def bench_async(emu: Emulator, work: Path, cmd: list[str], count: int) -> list[F
         show(Figure("async 429 answers", str(refused), "0", refused == 0)),
         show(
             Figure(
-                f"async busiest {PEAK_WINDOW:.0f} s, as a pace (/min)",
-                f"{peak:.0f}",
-                f"≤ {SMSP_LIMIT_RPM}",
-                peak <= SMSP_LIMIT_RPM,
+                f"async busiest {PEAK_WINDOW:.0f} s (requests)",
+                f"{peak}",
+                f"≤ {peak_max}",
+                peak <= peak_max,
             )
         ),
         show(

@@ -444,7 +444,7 @@ def _execute(
                 resend=resend,
                 progress=bar.advance,
                 lookup_opts=lookup_opts,
-                on_results=emitter.advance if job.mode == "sync" else (lambda done: None),
+                on_results=emitter.advance,  # rows stream out in input order as soon as they are final
                 more_coming=reading.running if reading else (lambda: False),
             )
             try:
