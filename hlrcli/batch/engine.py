@@ -277,9 +277,11 @@ class Runner:
         lookup_opts: dict[str, Any],
         on_results: Callable[[set[str]], None] = lambda done: None,
         more_coming: Callable[[], bool] = lambda: False,
+        stop: threading.Event | None = None,
     ) -> None:
         self.store, self.job, self.provider = store, job, provider
         self.more_coming = more_coming  # True while the input is still being read into the journal
+        self.stop = stop or threading.Event()  # set by Ctrl-C/SIGTERM: send nothing more, land what is out
         self.concurrency = max(1, concurrency)
         self.max_cost = max_cost
         self.unit = unit_price
@@ -331,6 +333,8 @@ class Runner:
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
             while True:
+                if self.stop.is_set() and not self.tally.stopped:
+                    self.tally.stopped = "interrupted"
                 # Asked before launching: once reading has finished, launch() has seen every number.
                 more = self.more_coming()
                 while len(in_flight) < workers and not self.tally.stopped:
@@ -356,6 +360,8 @@ class Runner:
             pool.shutdown(wait=False, cancel_futures=True)
         if self.auth_error:
             raise self.auth_error
+        if self.tally.stopped == "interrupted":
+            raise KeyboardInterrupt  # everything sent has been recorded
 
     # Sync: one request per number --------------------------------------------------------------------------------
     def run_sync(self) -> Tally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import signal
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -98,6 +100,31 @@ def sigterm_as_interrupt() -> Any:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def finish_in_flight_on_signal(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C or SIGTERM while requests are out: stop sending, record the answers in flight, then stop.
+
+    Raising at an arbitrary point could lose track of a request already sent (and billed); a flag read
+    between rounds cannot. A second signal stops at once.
+    """
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    try:
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (tests driving the app in a thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 @command(app, "batch")
@@ -425,6 +452,8 @@ def _execute(
 ) -> ExitCode:
     from hlrcli.batch.engine import OrderedEmitter, RowShaper, Runner, Tally
 
+    stop = threading.Event()
+
     mode = "async-receipt" if job.mode == "async" else "sync"
     shaper = RowShaper(job.columns, job.kind, mode, provider.name)
     bar = Bar(ctx, None if reading else est.to_send, f"{provider.name} {job.kind}")
@@ -446,9 +475,11 @@ def _execute(
                 lookup_opts=lookup_opts,
                 on_results=emitter.advance,  # rows stream out in input order as soon as they are final
                 more_coming=reading.running if reading else (lambda: False),
+                stop=stop,
             )
             try:
-                tally = runner.run_sync() if job.mode == "sync" else runner.run_async()
+                with finish_in_flight_on_signal(stop):
+                    tally = runner.run_sync() if job.mode == "sync" else runner.run_async()
                 if reading:
                     job.rows = reading.finish()
                     store.update_job(job.name, rows=job.rows, state="running")
