@@ -513,11 +513,11 @@ class Runner:
         self.on_results(set(numbers))
 
 
-FINAL_FOR_OUTPUT = frozenset({"done", "failed", "rejected", "uncertain", "submitted"})
+FINAL_FOR_OUTPUT = frozenset({"done", "failed", "rejected", "uncertain"})
 
 
 class OrderedEmitter:
-    """Writes output rows in input order as soon as every row before them is final (sync streaming)."""
+    """Writes output rows in input order as soon as every row before them is final (streaming)."""
 
     def __init__(
         self,
@@ -525,10 +525,8 @@ class OrderedEmitter:
         job: str,
         shaper: RowShaper,
         write: Callable[[dict[str, Any]], None],
-        final: frozenset[str] = FINAL_FOR_OUTPUT,
     ) -> None:
         self.store, self.job, self.shaper, self.write = store, job, shaper, write
-        self.final = final
         self.next_idx = 0
         self.head: str | None = None  # the number the first unwritten row waits for
 
@@ -540,7 +538,7 @@ class OrderedEmitter:
         while True:
             rows = list(self.store.joined(self.job, start=self.next_idx, limit=page))
             for r in rows:
-                if r["number"] is not None and r["state"] not in self.final:
+                if not self._ready(r):
                     self.head = r["number"]
                     return
                 self.write(self.shaper.from_store(r))
@@ -549,6 +547,14 @@ class OrderedEmitter:
                 self.head = None
                 return
             page = min(page * 2, 2000)
+
+    def _ready(self, r: Any) -> bool:
+        if r["number"] is None:
+            return True  # an invalid row: its error is its result
+        if self.shaper.receipt:
+            # A receipt row is written once its submission is recorded (a webhook result may come first).
+            return r["receipt"] is not None or r["state"] in ("failed", "rejected", "uncertain")
+        return r["state"] in FINAL_FOR_OUTPUT
 
     def flush(self) -> None:
         """Everything left, final or not (after a stop): pending rows say so in `error`."""
