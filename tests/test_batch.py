@@ -298,6 +298,16 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+def _hlrcli(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "hlrcli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def _wait_for_charges(emu, count: int, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while emu.charge_count() < count and time.monotonic() < deadline:
@@ -321,13 +331,7 @@ def test_kill_9_then_resume_pays_each_number_once(emu, tmp_path, provider, mode)
     emu.latency = 0.0
     before = emu.charge_count()
     assert 0 < before < len(nums)
-    done = subprocess.run(
-        [sys.executable, "-m", "hlrcli", *args, "--resume"],
-        env={**os.environ, **env},
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    done = _hlrcli([*args, "--resume"], env, timeout=120)
     charged = emu.charged_numbers(provider)
     assert max(charged.values()) == 1, "a number was paid twice"
     out = rows_of(done.stdout.decode())
@@ -358,13 +362,7 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(emu, tmp_path):
     assert proc.returncode == 130
     assert b"--job cc --resume" in err and b"Traceback" not in err
     emu.latency = 0.0
-    done = subprocess.run(
-        [sys.executable, "-m", "hlrcli", *args, "--resume"],
-        env={**os.environ, **env},
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    done = _hlrcli([*args, "--resume"], env, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
     charged = emu.charged_numbers("hlrlookups")
     assert len(charged) == 200 and max(charged.values()) == 1
@@ -398,22 +396,12 @@ def test_interrupted_while_reading_the_input_resume_reads_it_again(emu, tmp_path
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()
-    shown = subprocess.run(
-        [sys.executable, "-m", "hlrcli", "jobs", "show", "big", "-f", "json"],
-        env={**os.environ, **env},
-        capture_output=True,
-        check=True,
-    )
+    shown = _hlrcli(["jobs", "show", "big", "-f", "json"], env)
+    assert shown.returncode == 0, shown.stderr.decode()
     [job] = json.loads(shown.stdout)
     assert job["state"] == "ingesting" and job["rows"] == 0
     emu.latency = 0.0
-    done = subprocess.run(
-        [sys.executable, "-m", "hlrcli", *args, "--resume"],
-        env={**os.environ, **env},
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
+    done = _hlrcli([*args, "--resume"], env, timeout=120)
     assert done.returncode == 0, done.stderr.decode()
     charged = emu.charged_numbers("hlrlookups")
     assert len(charged) == 150_000 and max(charged.values()) == 1

@@ -85,25 +85,30 @@ class Bar:
 
 
 @contextmanager
-def sigterm_as_interrupt() -> Any:
-    """systemd and cron stop jobs with SIGTERM: stop as cleanly as on Ctrl-C."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
+def handling(signals: tuple[signal.Signals, ...], handler: Any) -> Iterator[None]:
+    """Our handler for `signals` while the block runs, the previous ones restored after."""
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = {sig: signal.signal(sig, handler) for sig in signals}
     except ValueError:  # not the main thread (tests driving the app in a thread)
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
-@contextmanager
-def finish_in_flight_on_signal(stop: threading.Event) -> Iterator[None]:
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def sigterm_as_interrupt() -> Any:
+    """systemd and cron stop jobs with SIGTERM: stop as cleanly as on Ctrl-C."""
+    return handling((signal.SIGTERM,), _interrupt)
+
+
+def finish_in_flight_on_signal(stop: threading.Event) -> Any:
     """Ctrl-C or SIGTERM while requests are out: stop sending, record the answers in flight, then stop.
 
     Raising at an arbitrary point could lose track of a request already sent (and billed); a flag read
@@ -115,16 +120,7 @@ def finish_in_flight_on_signal(stop: threading.Event) -> Iterator[None]:
             raise KeyboardInterrupt
         stop.set()
 
-    try:
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread (tests driving the app in a thread)
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+    return handling((signal.SIGINT, signal.SIGTERM), handler)
 
 
 @command(app, "batch")
