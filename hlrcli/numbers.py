@@ -87,6 +87,11 @@ def normalise(raw: str, country: str | None = None) -> Number:
     )
 
 
+def distinct(numbers: list[Number]) -> list[Number]:
+    """Each usable number once, in first-seen order: the same number twice is paid for once."""
+    return list({n.e164: n for n in numbers if n.ok}.values())
+
+
 def check_country(country: str | None) -> str | None:
     """Validate a --country value (ISO 3166 alpha-2 known to libphonenumber)."""
     if country is None:

@@ -90,7 +90,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 UNMATCHED = "unmatched"
-FINAL = ("done", "failed", "rejected")
 
 
 @dataclass
@@ -298,9 +297,6 @@ class Store:
                 "WHERE job = ? AND number = ?",
                 [(chunk, _now(), job, n) for n in numbers],
             )
-
-    def set_number(self, job: str, number: str, state: str, **values: Any) -> None:
-        self.set_numbers(job, [(number, state, values)])
 
     def set_numbers(self, job: str, items: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
         with self.tx() as db:

@@ -492,9 +492,9 @@ def test_results_join_the_job_that_submitted_them(rx: Running) -> None:
     for provider, number in cases.items():
         rx.store.create_job(Job(name=f"job-{provider}", provider=provider, kind="hlr", mode="async"))
         rx.store.add_rows(f"job-{provider}", [(0, [number], number, None, None)])
-    rx.store.set_number("job-hlrlookups", cases["hlrlookups"], "submitted", sub_id=HLR_ITEM["id"])
-    rx.store.set_number("job-affiliate", cases["affiliate"], "submitted", reference=AFF_FINAL["reference"])
-    rx.store.set_number("job-smspartner", cases["smspartner"], "submitted")
+    rx.store.set_numbers("job-hlrlookups", [(cases["hlrlookups"], "submitted", {"sub_id": HLR_ITEM["id"]})])
+    rx.store.set_numbers("job-affiliate", [(cases["affiliate"], "submitted", {"reference": AFF_FINAL["reference"]})])
+    rx.store.set_numbers("job-smspartner", [(cases["smspartner"], "submitted", {})])
 
     assert rx.hlr({"type": "HLR", "results": [HLR_ITEM, {**HLR_ITEM, "id": "ffffffffffff"}]}).status_code == 200
     assert rx.post("affiliate", json.dumps(AFF_FINAL).encode()).status_code == 200

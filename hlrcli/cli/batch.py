@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hlrcli.cli.common import CountryOpt, Ctx, command, finish
+from hlrcli.cli.common import CountryOpt, Ctx, command, finish, only_for
 from hlrcli.errors import ExitCode, UnsupportedError, UsageError
-from hlrcli.output import Format, open_output, writer
+from hlrcli.output import Format, check_table_size, open_output, writer
 
 if TYPE_CHECKING:  # the engine pulls in phonenumbers and sqlite: imported when a batch runs, not for --help
     from hlrcli.batch.engine import Estimate, Ingestion, Tally
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # the engine pulls in phonenumbers and sqlite: imported when 
 
 app = typer.Typer()
 CONFIRM_ABOVE = 1000
-TABLE_MAX = 1000
 
 
 class Kind(str, Enum):
@@ -171,6 +170,9 @@ def batch(
     per_minute = parse_rate(rate)
     provider = ctx.provider("batch", concurrency, per_minute)
     chosen = _mode(provider, kind.value, mode.value if mode else None)
+    only_for(provider.name, "hlrlookups", route=route, storage=storage)
+    only_for(provider.name, "smspartner", notify_url=notify_url, tag=tag)
+    only_for(provider.name, "affiliate", tariff=tariff, callback_url=callback_url)
     lookup_opts = {
         k: v
         for k, v in {
@@ -183,7 +185,6 @@ def batch(
         }.items()
         if v is not None
     }
-    _check_options(provider.name, chosen, lookup_opts)
     fmt = ctx.data_format(Format.csv)
     home = ctx.settings.home()
     inp = open_input(source, column, spool_dir=home / "spool")
@@ -248,20 +249,6 @@ def _mode(provider: Any, kind: str, wanted: str | None) -> str:
     if wanted == "async" and not can_async:
         raise UnsupportedError(f"{provider.name} has no asynchronous {kind} endpoint; use --mode sync")
     return wanted or ("sync" if can_sync else "async")
-
-
-def _check_options(provider: str, mode: str, opts: dict[str, Any]) -> None:
-    owners = {
-        "route": "hlrlookups",
-        "storage": "hlrlookups",
-        "notify_url": "smspartner",
-        "tag": "smspartner",
-        "tariff": "affiliate",
-        "callback_url": "affiliate",
-    }
-    for key in opts:
-        if owners[key] != provider:
-            raise UsageError(f"--{key.replace('_', '-')} only applies to -p {owners[key]}")
 
 
 def _run_paid(
@@ -344,8 +331,8 @@ def _run_paid(
             raise
         store.update_job(name, rows=rows, state="ready")
         job.rows = rows
-    if fmt is Format.table and job.rows > TABLE_MAX and not dry_run:
-        raise UsageError(f"the table format is for small inputs (≤ {TABLE_MAX} rows); use csv, json or ndjson")
+    if not dry_run:
+        check_table_size(fmt, job.rows)
 
     resend = _resend_states(ctx, store, job, provider, resubmit_uncertain)
     states = tuple(SEND_STATES) + resend
@@ -358,12 +345,8 @@ def _run_paid(
         raise UsageError(f"estimated cost {est.text()} exceeds --max-cost {max_cost:g}; nothing sent")
     if est.unknown and max_cost is not None:
         ctx.notice(f"{est.unknown} numbers have no known price: --max-cost is checked against what is billed")
-    if (
-        est.to_send > CONFIRM_ABOVE
-        and ctx.can_ask()
-        and not yes
-        and not _ask(ctx, False, f"look up {est.to_send} numbers on {provider.name} for about {est.text()}?")
-    ):
+    question = f"look up {est.to_send} numbers on {provider.name} for about {est.text()}?"
+    if est.to_send > CONFIRM_ABOVE and ctx.can_ask() and not _ask(ctx, yes, question):
         raise UsageError("nothing sent")
     return _execute(ctx, store, job, provider, fmt, concurrency, max_cost, est, resend, lookup_opts, counts)
 

@@ -31,11 +31,12 @@ from hlrcli.output import Format, open_output, render
 from hlrcli.redact import redact, register
 
 T = TypeVar("T")
-PROVIDERS = ("hlrlookups", "smspartner", "affiliate", "offline")
 
 
 def _complete_provider(incomplete: str) -> list[str]:
-    return [p for p in PROVIDERS if p.startswith(incomplete)]
+    from hlrcli.providers import NAMES  # imported when completing, not for every command's start-up
+
+    return [p for p in NAMES if p.startswith(incomplete)]
 
 
 ProviderOpt = Annotated[
@@ -289,6 +290,13 @@ def parse_numbers(ctx: Ctx, raw: Sequence[str], country: str | None, *, strict: 
             if n.error:
                 ctx.warn(f"{n.raw!r}: {n.error} (not sent)")
     return numbers
+
+
+def only_for(current: str, owner: str, **given: Any) -> None:
+    """Refuse provider-specific options (e.g. --tag) on another provider: silently ignoring them would mislead."""
+    used = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None]
+    if used and current != owner:
+        raise UsageError(f"{', '.join(used)} only applies to -p {owner} (the provider here is {current})")
 
 
 def run_pool(

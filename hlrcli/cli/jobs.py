@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, closing
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,7 +14,7 @@ import typer
 
 from hlrcli.cli.common import Ctx, command, finish
 from hlrcli.errors import ExitCode, HlrcliError, UsageError
-from hlrcli.output import Format
+from hlrcli.output import check_table_size
 
 if TYPE_CHECKING:
     from hlrcli.store import Job, Store
@@ -29,10 +30,14 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _open(ctx: Ctx) -> Store:
+def _open(ctx: Ctx) -> AbstractContextManager[Store]:
     from hlrcli.store import Store
 
-    return Store.open(ctx.settings.home())
+    return closing(Store.open(ctx.settings.home()))
+
+
+def _awaited(store: Store, name: str) -> int:
+    return sum(store.counts(name).get(s, 0) for s in WAITING)
 
 
 def _job(store: Store, name: str) -> Job:
@@ -67,8 +72,7 @@ def _summary(store: Store, job: Job) -> dict[str, Any]:
 @command(app, "list")
 def list_jobs(ctx: Ctx) -> None:
     """Every job: provider, type, rows, submitted, results received, pending, cost."""
-    store = _open(ctx)
-    try:
+    with _open(ctx) as store:
         rows = [_summary(store, j) for j in store.jobs()]
         unmatched = store.deliveries(UNMATCHED)
         if unmatched:
@@ -93,8 +97,6 @@ def list_jobs(ctx: Ctx) -> None:
             ],
             summary=["name", "provider", "type", "mode", "state", "rows", "results", "pending", "cost"],
         )
-    finally:
-        store.close()
 
 
 @command(app, "show")
@@ -104,8 +106,7 @@ def show(
     chunks: Annotated[bool, typer.Option("--chunks", help="list the job's chunks (async) instead")] = False,
 ) -> None:
     """A job's options, counts per state, chunk states (uncertain ones included) and cost."""
-    store = _open(ctx)
-    try:
+    with _open(ctx) as store:
         job = _job(store, name)
         chunk_rows = store.chunks(name)
         if chunks:
@@ -142,8 +143,6 @@ def show(
             "uncertain_chunks": [c["seq"] for c in chunk_rows if c["state"] == "uncertain"],
         }
         ctx.emit([record])
-    finally:
-        store.close()
 
 
 def parse_duration(text: str) -> float:
@@ -159,23 +158,17 @@ def prune(
     older_than: Annotated[str, typer.Option("--older-than", help="age, e.g. 30d, 12h, 2w")] = "30d",
 ) -> None:
     """Delete jobs (and unmatched results) not touched for longer than --older-than."""
-    store = _open(ctx)
-    try:
+    with _open(ctx) as store:
         removed = store.prune(parse_duration(older_than))
-    finally:
-        store.close()
     ctx.notice(f"removed {len(removed)} job(s)" + (f": {', '.join(removed)}" if removed else ""))
 
 
 @command(app, "delete")
 def delete(ctx: Ctx, name: JobArg) -> None:
     """Delete one job and its journal (results already received stay as unmatched)."""
-    store = _open(ctx)
-    try:
+    with _open(ctx) as store:
         _job(store, name)
         store.delete_job(name)
-    finally:
-        store.close()
     ctx.notice(f"deleted job {name}")
 
 
@@ -245,8 +238,7 @@ def poll(
     """Fetch the results still awaited from the provider (affiliate: GET /hlr/{id}); safe to repeat."""
     from hlrcli.cli.batch import parse_rate
 
-    store = _open(ctx)
-    try:
+    with _open(ctx) as store:
         job = _job(store, name)
         if job.mode != "async":
             raise UsageError(f"job {name} is synchronous: its results are already in the store")
@@ -257,18 +249,8 @@ def poll(
                 "(`hlrcli webhook serve`, see `hlrcli webhook url`)"
             )
         arrived = poll_once(ctx, store, job, provider)
-        waiting = sum(store.counts(name).get(s, 0) for s in WAITING)
-    finally:
-        store.close()
+        waiting = _awaited(store, name)
     ctx.notice(f"{arrived} new result(s); {waiting} still awaited")
-
-
-def _rows(store: Store, job: Job) -> Iterator[dict[str, Any]]:
-    from hlrcli.batch.engine import RowShaper
-
-    shaper = RowShaper(job.columns, job.kind, "sync", job.provider)
-    for r in store.joined(job.name):
-        yield shaper.from_store(r)
 
 
 def _unmatched(store: Store) -> Iterator[dict[str, Any]]:
@@ -291,21 +273,17 @@ def results(
     interval: Annotated[float, typer.Option("--interval", help="seconds between checks with --wait", min=0.05)] = 2.0,
 ) -> None:
     """The job's input rows, in order, joined with their results (rows still awaited say PENDING)."""
-    store = _open(ctx)
-    try:
+    with _open(ctx) as store:
         if name == UNMATCHED:
             ctx.emit(_unmatched(store), columns=["provider", "kind", "number", "received", "result"])
             return
         job = _job(store, name)
         waiting = _wait(ctx, store, job, timeout, interval) if wait else 0
-        if ctx.fmt is Format.table and job.rows > 1000:
-            raise UsageError("the table format is for small jobs (≤ 1000 rows); use csv, json or ndjson")
+        check_table_size(ctx.fmt, job.rows)
         from hlrcli.batch.engine import RowShaper
 
         shaper = RowShaper(job.columns, job.kind, "sync", job.provider)
-        ctx.emit(_rows(store, job), columns=shaper.columns)
-    finally:
-        store.close()
+        ctx.emit((shaper.from_store(r) for r in store.joined(job.name)), columns=shaper.columns)
     if wait and waiting:
         ctx.warn(f"{waiting} result(s) still awaited after {timeout:g} s")
         finish(ExitCode.FAILURE)
@@ -318,7 +296,7 @@ def _wait(ctx: Ctx, store: Store, job: Job, timeout: float, interval: float) -> 
     while True:
         if provider is not None:
             poll_once(ctx, store, job, provider)
-        waiting = sum(store.counts(job.name).get(s, 0) for s in WAITING)
+        waiting = _awaited(store, job.name)
         if not waiting or time.monotonic() >= deadline:
             return waiting
         ctx.trace(f"{waiting} result(s) awaited")

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hlrcli.cli.common import CountryOpt, Ctx, command, finish, parse_numbers, run_pool
-from hlrcli.errors import ExitCode, InputError, UsageError
+from hlrcli.cli.common import CountryOpt, Ctx, command, finish, only_for, parse_numbers, run_pool
+from hlrcli.errors import ExitCode, InputError
 
 if TYPE_CHECKING:  # models and phonenumbers load when a command runs, not for --help or completion
     from hlrcli.models import HlrResult
@@ -28,11 +28,6 @@ def result_row(kind: str) -> type:
     return {"hlr": HlrResult, "mnp": MnpResult, "nt": NtResult}[kind]
 
 
-def distinct(numbers: list[Number]) -> list[Number]:
-    """Each usable number once: the same number twice on a command line is paid for once."""
-    return list({n.e164: n for n in numbers if n.ok}.values())
-
-
 def _sync(ctx: Ctx, kind: str, command_name: str, raw: list[str], country: str | None, **opts: Any) -> None:
     provider = ctx.provider(command_name)
     numbers = parse_numbers(ctx, raw, country, strict=provider.charges)
@@ -50,17 +45,13 @@ def _sync(ctx: Ctx, kind: str, command_name: str, raw: list[str], country: str |
         ctx.warn(f"{n.e164}: {error}")
         return failed(n, error)
 
+    from hlrcli.numbers import distinct
+
     todo = distinct(numbers)
     rows, code = run_pool(todo, lambda n: provider.lookup(kind, n, **opts), lost)
     by_number = {n.e164: row for n, row in zip(todo, rows, strict=True)}
     ctx.emit(by_number[n.e164] if n.ok else failed(n, n.error or "") for n in numbers)
     finish(ExitCode.USAGE if any(not n.ok for n in numbers) else code)
-
-
-def only_for(current: str, owner: str, **given: Any) -> None:
-    used = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None]
-    if used and current != owner:
-        raise UsageError(f"{', '.join(used)} only applies to -p {owner} (the provider here is {current})")
 
 
 @command(app, "lookup")

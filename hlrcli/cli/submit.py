@@ -13,12 +13,12 @@ from hlrcli.batch.engine import Runner, ingest
 from hlrcli.cli.common import Ctx, finish
 from hlrcli.errors import ExitCode, InputError
 from hlrcli.models import Receipt, Submission
-from hlrcli.numbers import Number
+from hlrcli.numbers import Number, distinct
 from hlrcli.store import Job, Store
 
 
 def submit_now(ctx: Ctx, provider: Any, numbers: list[Number], reference: str | None = None, **opts: Any) -> None:
-    todo = list({n.e164: n for n in numbers if n.ok}.values())
+    todo = distinct(numbers)
     if not todo:
         raise InputError("no valid number to submit")
     options: dict[str, Any] = {

@@ -167,6 +167,16 @@ class TableWriter(Writer):
         super().close()
 
 
+TABLE_MAX = 1000  # rows: beyond this a terminal table is unreadable and CSV/JSON are the right tools
+
+
+def check_table_size(fmt: Format, rows: int) -> None:
+    if fmt is Format.table and rows > TABLE_MAX:
+        from hlrcli.errors import UsageError
+
+        raise UsageError(f"the table format is for small outputs (≤ {TABLE_MAX} rows); use csv, json or ndjson")
+
+
 def _isatty(stream: TextIO) -> bool:
     try:
         return stream.isatty()

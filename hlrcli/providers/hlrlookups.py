@@ -73,13 +73,6 @@ class HlrLookupsAuth(requests.auth.AuthBase):
         return r
 
 
-def _n(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class HlrLookups(HttpProvider):
     name = "hlrlookups"
     title = "hlr-lookups.com API v2"
