@@ -7,10 +7,13 @@ import hmac
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import tracemalloc
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,12 +26,14 @@ import requests
 
 from tests.emulator import (
     AFF_KEY,
+    BROKEN_KINDS,
     HLR_KEY,
     HLR_SECRET,
     SMSP_KEY,
     Emulator,
     digest_signature,
     expected_status,
+    php_json,
     webhook_signature,
 )
 
@@ -860,3 +865,476 @@ def test_standalone_mode_prints_env_and_stops_on_sigterm() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+# -- faults after processing: the answer broken, dropped, dripped, huge --------------------------------------
+
+
+def raw_request(
+    emu: Emulator, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> socket.socket:
+    """A request on a fresh raw socket (for answers `requests` would not let us watch byte by byte)."""
+    sock = socket.create_connection((emu.host, emu.port), timeout=5)
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {emu.host}:{emu.port}", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    return sock
+
+
+def read_head(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (lower-case names) and whatever body bytes came with them."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before the end of the headers: {data!r}"
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, rest
+
+
+def read_to_eof(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def raw_hlr_lookup(emu: Emulator, number: str) -> socket.socket:
+    body = json.dumps({"msisdn": number}).encode()
+    return raw_request(emu, "POST", "/hlr/api/v2/hlr-lookup", body, digest_headers("/hlr-lookup", body))
+
+
+def the_stored_result(emu: Emulator) -> dict[str, Any]:
+    (result,) = emu.stored_results().values()
+    return result
+
+
+@pytest.mark.parametrize("kind", ["truncated", "list", "gateway502", "gateway504", "empty"])
+def test_inject_broken_processes_and_charges_then_breaks_the_answer(emu: Emulator, kind: str) -> None:
+    emu.inject_broken(kind, path="/hlr-lookup")
+    r = hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"})
+    assert emu.charges == [("hlrlookups", "HLR", "+491788735000")]
+    real = php_json(the_stored_result(emu))  # the answer the client should have had
+    (record,) = emu.requests_to("/hlr-lookup")
+    assert record.fault == f"broken:{kind}" and record.status == r.status_code
+    if kind == "truncated":
+        assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+        assert r.content == real[: len(real) // 2]
+        with pytest.raises(ValueError):
+            r.json()
+    elif kind == "list":
+        assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+        assert r.json() == [json.loads(real)]
+    elif kind == "empty":
+        assert r.status_code == 200 and r.content == b"" and r.headers["Content-Length"] == "0"
+    else:
+        status = int(kind.removeprefix("gateway"))
+        assert r.status_code == status and r.headers["Content-Type"] == "text/html"
+        assert (
+            r.text
+            == f"<html><body><h1>{status} {'Bad Gateway' if status == 502 else 'Gateway Time-out'}</h1></body></html>"
+        )
+    # Used up: the next request is answered normally, and charged again.
+    assert hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"}).json()["msisdn"] == "+491788735000"
+    assert emu.charge_count() == 2 and emu.fault_counts() == {f"broken:{kind}": 1}
+
+
+def test_broken_answers_on_every_provider_versus_refusals(emu: Emulator) -> None:
+    emu.inject_broken("list", provider="smspartner")
+    emu.inject_broken("truncated", path="/hlr/create", times=2)
+    notify = smsp(emu, "/hlr/notify", phoneNumbers="+33612345678")
+    (answer,) = notify.json()
+    assert answer["success"] is True and answer["number"] == 1
+    for reference in ("t1", "t2"):
+        created = aff_create(emu, {"msisdn": "380505142320", "reference": reference})
+        assert created.status_code == 200 and created.content.startswith(b'{"error":"')
+        with pytest.raises(ValueError):
+            created.json()
+    assert emu.charged_numbers() == {"+33612345678": 1, "+380505142320": 2}
+    # `inject` is still the refusal before processing: a provider-shaped error, nothing charged.
+    emu.inject(503, provider="affiliate")
+    refused = aff_create(emu, {"msisdn": "380505142320", "reference": "t3"})
+    assert refused.status_code == 503 and refused.json() == {"error": "503", "errorDescription": "Service unavailable."}
+    assert emu.charge_count() == 3
+    with pytest.raises(ValueError):
+        emu.inject_broken("html")
+
+
+def test_random_faults_are_reproducible_and_strike_only_billed_endpoints(emu: Emulator) -> None:
+    emu.configure({"fail_rate": 0.25, "drop_rate": 0.25, "malformed_rate": 0.25, "fault_seed": 7})
+    numbers = [f"+4917612{i:05d}" for i in range(40)]
+
+    def run() -> list[str | None]:
+        for number in numbers:
+            try:
+                r = hlr_post(emu, "/hlr-lookup", {"msisdn": number})
+            except requests.ConnectionError:
+                r = None
+            record = emu.requests_to("/hlr-lookup")[-1]
+            if record.fault is None:
+                assert r is not None and r.status_code == 200 and r.json()["msisdn"] == number
+            elif record.fault == "random:fail":
+                assert r is not None and r.status_code == 503 and r.json() == {"errors": ["Service unavailable."]}
+            elif record.fault == "random:drop":
+                assert r is None
+            else:
+                kind = record.fault.removeprefix("random:broken:")
+                assert kind in BROKEN_KINDS and r is not None and r.status_code in (200, 502, 504)
+            # Free endpoints are left alone.
+            assert hlr_get(emu, "/balance").status_code == 200
+        return [r.fault for r in emu.requests_to("/hlr-lookup")]
+
+    faults = run()
+    kinds = {f if f is None or not f.startswith("random:broken:") else "random:broken" for f in faults}
+    assert kinds == {None, "random:fail", "random:drop", "random:broken"}
+    # Refused requests are not charged; dropped and broken ones are, like the ones answered.
+    assert emu.charged_numbers() == {n: 1 for n, f in zip(numbers, faults, strict=True) if f != "random:fail"}
+    assert emu.fault_counts() == Counter(f for f in faults if f is not None)
+    assert emu.stats()["faults"] == dict(emu.fault_counts())
+    assert all(r.fault is None for r in emu.requests_to("/balance"))
+
+    emu.reset()  # the same seed replays the same faults
+    assert run() == faults
+
+    emu.reset()
+    emu.fault_paths = ["/balance"]
+    emu.fail_rate, emu.drop_rate, emu.malformed_rate = 1.0, 0.0, 0.0
+    assert hlr_post(emu, "/hlr-lookup", {"msisdn": numbers[0]}).status_code == 200
+    assert hlr_get(emu, "/balance").json() == {"errors": ["Service unavailable."]}
+    emu.fault_paths = None
+    emu.fail_rate, emu.malformed_rate, emu.malformed_kinds = 0.0, 1.0, ["gateway502"]
+    assert smsp(emu, "/hlr/notify", phoneNumbers="+33612345678").status_code == 502
+    assert smsp(emu, "/lookup", phoneNumbers="+33612345678").status_code == 200  # free: not a fault path
+    assert emu.charge_count() == 2
+
+
+def test_fault_settings_through_the_control_endpoint(emu: Emulator) -> None:
+    config = emu.url + "/_emu/config"
+    ok = requests.post(config, json={"drop_rate": 1, "fault_seed": 3, "fault_paths": ["/hlr/create"]}, timeout=5)
+    assert ok.status_code == 200 and (emu.drop_rate, emu.fault_seed, emu.fault_paths) == (1.0, 3, ["/hlr/create"])
+    with pytest.raises(requests.ConnectionError):
+        aff_create(emu, {"msisdn": "380505142320", "reference": "x"})
+    assert emu.charge_count("affiliate") == 1
+    bad_settings = (
+        {"fail_rate": 0.5},  # 0.5 + 1 > 1
+        {"malformed_rate": 2},
+        {"drop_rate": -0.1},
+        {"malformed_kinds": ["html"]},
+        {"retry_after": -1},
+    )
+    for bad in bad_settings:
+        r = requests.post(config, json=bad, timeout=5)
+        assert r.status_code == 400, bad
+    assert (emu.fail_rate, emu.malformed_rate, emu.malformed_kinds) == (0.0, 0.0, list(BROKEN_KINDS))
+    assert requests.post(config, json={"drop_rate": 0, "malformed_kinds": ["empty"]}, timeout=5).status_code == 200
+    assert emu.malformed_kinds == ["empty"]
+    current = requests.get(config, timeout=5).json()
+    assert current == emu.settings()
+    assert current["drop_rate"] == 0.0 and current["fault_seed"] == 3 and current["fault_paths"] == ["/hlr/create"]
+    assert current["retry_after"] == {"hlrlookups": 1.0, "smspartner": None, "affiliate": 1.0}
+
+
+# -- rate limits ---------------------------------------------------------------------------------------------
+
+
+def test_any_provider_can_be_rate_limited_with_or_without_retry_after(emu: Emulator) -> None:
+    emu.rate_limits.update(smspartner=4, affiliate=2)
+    emu.rate_windows.update(smspartner=10, affiliate=10)  # long enough not to expire during the test
+    emu.rate_window = 0.001  # the default for the others: would let every request through
+    codes = [smsp(emu, "/hlr/notify", phoneNumbers=f"+3361234567{i}").status_code for i in range(5)]
+    assert codes == [200, 200, 200, 200, 429]
+    limited = emu.requests_to("/hlr/notify")[-1]
+    assert limited.throttled and limited.status == 429
+    assert emu.charge_count("smspartner") == 4
+
+    creates = [aff_create(emu, {"msisdn": "380505142320", "reference": f"rl{i}"}) for i in range(3)]
+    assert [r.status_code for r in creates] == [200, 200, 429]
+    assert creates[2].json() == {"error": "429", "errorDescription": "Too many requests"}
+    assert creates[2].headers["Retry-After"] == "1"
+    emu.retry_after = None  # no header anywhere: the client must back off on its own
+    assert "Retry-After" not in aff_get(emu, "/hlr/prices").headers
+    emu.retry_after = {"affiliate": 2.5}
+    assert aff_get(emu, "/hlr/prices").headers["Retry-After"] == "2.5"
+    assert "Retry-After" not in smsp(emu, "/lookup", phoneNumbers="+33612345678").headers
+    assert requests.post(emu.url + "/_emu/config", json={"retry_after": 30}, timeout=5).status_code == 200
+    assert smsp(emu, "/lookup", phoneNumbers="+33612345678").headers["Retry-After"] == "30"
+
+    assert emu.throttled_count("smspartner") == 3 and emu.throttled_count("affiliate") == 3
+    assert emu.throttled_count() == 6 == sum(r.throttled for r in emu.requests)
+    assert emu.stats()["throttled"] == {"hlrlookups": 0, "smspartner": 3, "affiliate": 3}
+    emu.inject(429, provider="hlrlookups")  # an injected 429 is not the limiter's
+    assert hlr_get(emu, "/balance").status_code == 429 and emu.throttled_count() == 6
+    assert emu.charge_count() == 6
+
+
+# -- slow and oversized answers ------------------------------------------------------------------------------
+
+
+def test_drip_sends_the_processed_answer_byte_by_byte_until_the_client_hangs_up(emu: Emulator) -> None:
+    emu.inject_drip(30, path="/hlr-lookup")  # a byte every 30 s: only the hang-up can end it within the test
+    sock = raw_hlr_lookup(emu, "+491788735000")
+    try:
+        assert sock.recv(1) == b"H"
+        sock.settimeout(0.2)
+        with pytest.raises(socket.timeout):  # the rest is not there: it comes a byte at a time
+            sock.recv(1)
+        # Meanwhile, other connections are served.
+        assert requests.get(emu.hlr_url + "/ping", timeout=5).json() == {"success": True}
+    finally:
+        sock.close()
+    assert emu.wait_answers(5)
+    record = emu.requests_to("/hlr-lookup")[0]
+    assert record.fault == "drip" and record.status == 0 and record.sent == 1
+    assert emu.charge_count() == 1 and len(emu.stored_results()) == 1
+
+
+@pytest.mark.parametrize("after_processing", [True, False])
+def test_drip_to_the_end(emu: Emulator, after_processing: bool) -> None:
+    emu.inject_drip(0.001, path="/hlr-lookup", after_processing=after_processing)
+    with raw_hlr_lookup(emu, "+491788735000") as sock:
+        received = read_to_eof(sock)
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert b"\r\nConnection: close" in head and f"Content-Length: {len(body)}".encode() in head
+    record = emu.requests_to("/hlr-lookup")[0]
+    assert record.sent == len(received)
+    if after_processing:
+        assert head.startswith(b"HTTP/1.1 200 ") and json.loads(body) == the_stored_result(emu)
+        assert record.fault == "drip" and record.status == 200 and emu.charge_count() == 1
+    else:
+        assert head.startswith(b"HTTP/1.1 503 ") and json.loads(body) == {"errors": ["Service unavailable."]}
+        assert record.fault == "drip-before" and record.status == 503 and emu.charge_count() == 0
+
+
+def test_drip_and_delay_end_when_the_emulator_stops() -> None:
+    emulator = Emulator().start()
+    # A byte every 30 s, an answer in 30 s: only the stop can end them within the test.
+    emulator.inject_drip(30, path="/ping")
+    emulator.inject_delay(30, path="/time")
+    with raw_request(emulator, "GET", "/hlr/api/v2/ping") as drip, raw_request(emulator, "GET", "/hlr/api/v2/time"):
+        assert drip.recv(1) == b"H"
+        time.sleep(0.2)  # not a measurement: lets the handlers settle into their waits, which the stop must break
+        emulator.stop()
+        assert read_to_eof(drip) == b""  # the socket timeout (5 s) would raise instead
+    assert emulator.wait_answers(5)
+    assert sorted(str(r.fault) for r in emulator.requests) == ["delay", "drip"]
+    assert emulator.server_errors == []
+
+
+def test_huge_answer_is_streamed_and_stops_when_the_client_hangs_up(emu: Emulator) -> None:
+    size = 80 * 1024 * 1024
+    emu.inject_huge(size, path="/hlr-lookup")
+    with raw_hlr_lookup(emu, "+491788735000") as sock:
+        status, headers, got = read_head(sock)
+        assert status == 200 and headers["content-type"] == "application/json"
+        assert headers["content-length"] == str(size) and headers["connection"] == "close"
+        while len(got) < 256 * 1024:
+            got += sock.recv(65536)
+        assert got.startswith(b'{"results":[],"padding":"xxx')
+    assert emu.wait_answers(10)
+    record = emu.requests_to("/hlr-lookup")[0]
+    assert record.fault == "huge" and record.status == 0 and 0 < record.sent < size
+    assert emu.charge_count() == 1
+    assert hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"}).status_code == 200
+
+
+def test_huge_answer_read_to_the_end_is_never_held_in_memory(emu: Emulator) -> None:
+    size = 80 * 1024 * 1024
+    emu.inject_huge(size, provider="affiliate", after_processing=False)
+    buffer = bytearray(1024 * 1024)
+    tracemalloc.start()
+    try:
+        with raw_request(emu, "GET", "/affiliate/hlr/prices", headers={"X-API-KEY": AFF_KEY}) as sock:
+            status, headers, first = read_head(sock)
+            received, tail = len(first), first[-2:]
+            while n := sock.recv_into(buffer):
+                received += n
+                tail = (tail + bytes(buffer[max(0, n - 2) : n]))[-2:]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert status == 200 and int(headers["content-length"]) == received == size and tail == b'"}'
+    assert peak < 8 * 1024 * 1024, f"{peak} bytes allocated at peak while streaming {size}"
+    record = emu.requests_to("/hlr/prices")[0]
+    assert record.fault == "huge-before" and record.status == 200 and record.sent > size
+    small = Emulator().start()
+    try:
+        small.inject_huge(1000, path="/ping")
+        assert len(requests.get(small.hlr_url + "/ping", timeout=5).json()["padding"]) == 1000 - 27
+    finally:
+        small.stop()
+
+
+# -- redirects to another host -------------------------------------------------------------------------------
+
+
+CREDENTIAL_HEADERS = ("x-api-key", "x-digest-key", "x-digest-signature", "x-digest-timestamp", "x-basic")
+
+
+def leaked_credentials(emu: Emulator) -> list[str]:
+    """What of our credentials reached the foreign host, in any request."""
+    leaks = []
+    for r in emu.foreign_requests:
+        leaks += [
+            f"{r.path}: header {h.lower()}" for h in r.headers if h.lower() in (*CREDENTIAL_HEADERS, "authorization")
+        ]
+        if "apiKey" in r.query:
+            leaks.append(f"{r.path}: apiKey in query")
+        if b"apiKey" in r.body or any(s.encode() in r.body for s in (HLR_SECRET, SMSP_KEY, AFF_KEY)):
+            leaks.append(f"{r.path}: credential in body")
+    return leaks
+
+
+def test_redirect_to_a_foreign_host_records_what_a_following_client_leaks(emu: Emulator) -> None:
+    emulator_netloc = emu.url.removeprefix("http://")
+    assert emu.foreign_url.removeprefix("http://") != emulator_netloc
+    emu.inject_redirect(307, path="/hlr-lookup")
+    emu.inject_redirect(302, path="/me")
+    emu.inject_redirect(302, path="/hlr/create")
+
+    # A client that follows redirects: requests re-sends custom headers, and a 307 keeps method and body.
+    assert hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"}).json() == {}
+    me = requests.get(emu.smspartner_url + "/me", params={"apiKey": SMSP_KEY}, timeout=5)
+    assert me.json() == {} and me.history[0].status_code == 302
+    assert aff_create(emu, {"msisdn": "380505142320", "reference": "r"}).json() == {}
+    lookup, credits, create = emu.foreign_requests
+    assert (lookup.method, lookup.path, lookup.json()) == (
+        "POST",
+        "/hlr/api/v2/hlr-lookup",
+        {"msisdn": "+491788735000"},
+    )
+    assert (credits.method, credits.query["apiKey"]) == ("GET", SMSP_KEY)
+    assert create.method == "GET" and create.body == b""  # a 302 turns requests' PUT into a bodiless GET
+    leaks = leaked_credentials(emu)
+    assert any("x-digest-signature" in leak for leak in leaks)
+    assert any("apiKey in query" in leak for leak in leaks) and any("x-api-key" in leak for leak in leaks)
+    assert emu.charge_count() == 0
+    assert [r.fault for r in emu.requests] == ["redirect"] * 3 and [r.status for r in emu.requests] == [307, 302, 302]
+
+    # A client that does not follow: nothing reaches the foreign host.
+    emu.reset()
+    emu.inject_redirect(307, provider="smspartner")
+    r = requests.post(
+        emu.smspartner_url + "/hlr/notify",
+        json={"apiKey": SMSP_KEY, "phoneNumbers": "+33612345678"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert r.status_code == 307 and r.headers["Location"] == emu.foreign_url + "/smspartner/v1/hlr/notify"
+    assert emu.foreign_requests == [] and leaked_credentials(emu) == []
+    # requests itself drops Authorization when the host changes; a Basic-auth client leaks nothing then.
+    emu.inject_redirect(302, path="/balance")
+    assert hlr_get(emu, "/balance").json() == {}
+    assert leaked_credentials(emu) == [] and len(emu.foreign_requests) == 1
+    with pytest.raises(ValueError):
+        emu.inject_redirect(200)
+
+
+# -- late results of uncertain requests ----------------------------------------------------------------------
+
+
+def test_results_are_delivered_although_the_answer_was_lost(emu: Emulator, receiver: Receiver) -> None:
+    emu.webhook_urls["hlrlookups"] = [receiver.url]
+    emu.inject_broken("gateway504", path="/hlr-lookups")
+    emu.inject_drop(path="/hlr/notify")
+    emu.inject_broken("empty", path="/hlr/create")
+    emu.malformed_rate, emu.malformed_kinds = 1.0, ["list"]  # hits /mnp-lookups: injected faults go first
+    assert hlr_post(emu, "/hlr-lookups", {"msisdns": ["+491788735000", "+491788735001"]}).status_code == 504
+    assert isinstance(hlr_post(emu, "/mnp-lookups", {"msisdns": ["+491788735002"]}).json(), list)
+    with pytest.raises(requests.ConnectionError):
+        smsp(emu, "/hlr/notify", phoneNumbers="+33612345678", notifyUrl=receiver.url)
+    assert aff_create(emu, {"msisdn": "380505142320", "reference": "lost", "callback_url": receiver.url}).content == b""
+    assert emu.wait_deliveries(5)
+    assert [r.fault for r in emu.requests] == ["broken:gateway504", "random:broken:list", "drop", "broken:empty"]
+    assert emu.charge_count() == 5
+    hooks = [json.loads(body) for headers, body in receiver.hits if headers["Content-Type"] == "application/json"]
+    by_type = {h.get("type"): h for h in hooks if "type" in h}
+    assert [x["msisdn"] for x in by_type["HLR"]["results"]] == ["+491788735000", "+491788735001"]
+    assert [x["msisdn"] for x in by_type["MNP"]["results"]] == ["+491788735002"]
+    assert {x["id"] for h in by_type.values() for x in h["results"]} == set(emu.stored_results())
+    note = next(parse_qs(b.decode()) for h, b in receiver.hits if h["Content-Type"].startswith("application/x-www"))
+    assert note["phone"] == ["+33612345678"]
+    assert note["errorGrpId"] == [str(emu.expected("+33612345678")["smspartner_error_group"])]
+    callback = next(h for h in hooks if h.get("reference") == "lost")
+    assert callback["status"] == "active" and callback["msisdn"] == "380505142320"
+    # The lost submission is found by its reference too.
+    emu.affiliate_pending_polls = 0
+    assert aff_get(emu, "/hlr/reference/lost").json() == callback
+
+
+def test_affiliate_without_poll_by_reference(emu: Emulator) -> None:
+    emu.affiliate_poll_by_reference = False
+    emu.affiliate_pending_polls = 0
+    emu.inject_drop(path="/hlr/create")
+    with pytest.raises(requests.ConnectionError):
+        aff_create(emu, {"msisdn": "380505142320", "reference": "gone"})
+    missing = aff_get(emu, "/hlr/reference/gone")
+    assert missing.status_code == 404 and missing.json() == {"error": "404", "errorDescription": "Not found"}
+    # The way back: the same reference again is free and names the id, which can be polled.
+    again = aff_create(emu, {"msisdn": "380505142320", "reference": "gone"}).json()
+    assert again["error"] == "13"
+    assert aff_get(emu, f"/hlr/{again['id']}").json()["reference"] == "gone"
+    assert emu.charge_count() == 1
+
+
+def test_delivery_delay_per_provider(emu: Emulator, receiver: Receiver) -> None:
+    ok = requests.post(emu.url + "/_emu/config", json={"delivery_delays": {"hlrlookups": 60}}, timeout=5)
+    assert ok.status_code == 200 and emu.delivery_delays == {"hlrlookups": 60.0}
+    emu.delivery_delays["smspartner"] = 0
+    emu.webhook_urls["hlrlookups"] = [receiver.url]
+    hlr_post(emu, "/hlr-lookups", {"msisdns": ["+491788735000"]})
+    smsp(emu, "/hlr/notify", phoneNumbers="+33612345678", notifyUrl=receiver.url)
+    for _ in range(500):
+        if emu.deliveries:
+            break
+        time.sleep(0.01)
+    assert [d.provider for d in emu.deliveries] == ["smspartner"]
+    assert not emu.wait_deliveries(0.1)  # the hlrlookups webhook is still due in a minute
+    emu.reset()
+
+
+def test_standalone_fault_and_limit_flags() -> None:
+    args = ["--port", "0", "--fail-rate", "1", "--seed", "5", "--rate-limit", "affiliate=1/60", "--retry-after", "none"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.emulator", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        exports = {}
+        while "AFFILIATE_SMS_BASE_URL" not in exports:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read() if proc.stderr else "no output"
+            name, _, value = line.removeprefix("export ").strip().partition("=")
+            exports[name] = value
+        hlr, affiliate = exports["HLR_LOOKUPS_BASE_URL"], exports["AFFILIATE_SMS_BASE_URL"]
+        body = json.dumps({"msisdn": "+491788735000"}).encode()
+        refused = requests.post(hlr + "/hlr-lookup", data=body, headers=digest_headers("/hlr-lookup", body), timeout=5)
+        assert refused.status_code == 503 and refused.json() == {"errors": ["Service unavailable."]}
+        prices = [requests.get(affiliate + "/hlr/prices", headers={"X-API-KEY": AFF_KEY}, timeout=5) for _ in "ab"]
+        assert [p.status_code for p in prices] == [200, 429] and "Retry-After" not in prices[1].headers
+        stats = requests.get(hlr.removesuffix("/hlr/api/v2") + "/_emu/stats", timeout=5).json()
+        assert stats["charges"] == 0 and stats["faults"] == {"random:fail": 1}
+        assert stats["throttled"]["affiliate"] == 1
+        config = requests.get(hlr.removesuffix("/hlr/api/v2") + "/_emu/config", timeout=5).json()
+        assert (config["fail_rate"], config["fault_seed"], config["retry_after"]) == (1.0, 5, None)
+        assert config["rate_limits"] == {"smspartner": 360, "affiliate": 1} and config["rate_windows"] == {
+            "affiliate": 60
+        }
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    bad = subprocess.run(
+        [sys.executable, "-m", "tests.emulator", "--fail-rate", "0.6", "--drop-rate", "0.6"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert bad.returncode == 2 and "must not exceed 1" in bad.stderr

@@ -4,7 +4,13 @@ HTTP statuses are not documented; the emulator uses: 200 for error "0" and for a
 with error 13 (the request is understood and idempotently answered, like the per-item 13s inside a 200);
 400 for errors 6, 11 and 14; 401 for error 1 (missing or wrong X-API-KEY); 404 for error 10 (HLR not
 found) and for unknown paths (`{"error": "404", ...}`, an invented code); 405 for a wrong method; 429 when
-rate limited (`{"error": "429", ...}` with `Retry-After: 1`, also invented). Every JSON value is a string.
+rate limited (`{"error": "429", ...}`, also invented; `Retry-After` per `Emulator.retry_after`, 1 s by default).
+Every JSON value is a string.
+
+`GET /hlr/reference/{reference}` is how a client finds out what became of a submission whose answer it lost
+(it knows the reference it sent, not the id). `Emulator.affiliate_poll_by_reference = False` takes that endpoint
+away (404 `{"error": "404", ...}`, as for any unknown path) to test the other way back: resubmitting the same
+reference, answered error 13 with the id, then `GET /hlr/{id}`.
 
 Charges use E.164 (`+` and digits) like the other providers, although the API itself takes digits only.
 """
@@ -100,7 +106,7 @@ class Affiliate:
         return True
 
     def too_many_requests(self) -> Response:
-        return Response.json(429, {"error": "429", "errorDescription": "Too many requests"}, {"Retry-After": "1"})
+        return Response.json(429, {"error": "429", "errorDescription": "Too many requests"})
 
     def handle(self, call: Call) -> Response:
         if call.headers.get("X-API-KEY") != AFF_KEY:
@@ -116,7 +122,7 @@ class Affiliate:
             return self.prices("9")
         if path.startswith("/hlr/prices/"):
             return self.prices(path[len("/hlr/prices/") :])
-        if path.startswith("/hlr/reference/"):
+        if path.startswith("/hlr/reference/") and self.emu.affiliate_poll_by_reference:
             with self.emu._lock:
                 hlr = self.by_reference.get(path[len("/hlr/reference/") :])
             return self.poll(hlr)

@@ -73,7 +73,7 @@ class HlrLookups:
         return True
 
     def too_many_requests(self) -> Response:
-        return _error(429, "Too many requests.", headers={"Retry-After": "1"})
+        return _error(429, "Too many requests.")
 
     def handle(self, call: Call) -> Response:
         route = self.routes.get(call.path)
