@@ -36,7 +36,6 @@ FOLDED = frozenset({"network", "original_network", "country", "error"})
 TOP = 15
 NONE_LABEL = "(none)"
 FAILED, OK = "FAILED", "OK"
-RESULT_STATUSES = frozenset({CONNECTED, ABSENT, INVALID_MSISDN, UNDETERMINED, OK})
 
 # A provider error that embeds an id or the number makes every row's text distinct; past this many values per
 # dimension new ones are counted in the "other" bucket, so memory stays bounded whatever the input.
@@ -711,7 +710,7 @@ def render(report: Report | Comparison, console: Console) -> None:
     if isinstance(report, Comparison):
         console.print(_comparison_headline(report))
         for dc in report.dimensions:
-            console.print()
+            console.print(Rule(style=_MUTED_STYLE), width=width)
             console.print(_change_table(dc, width))
         return
     console.print(_headline(report))

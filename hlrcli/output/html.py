@@ -18,9 +18,6 @@ from hlrcli.batch.report import (
     NONE_LABEL,
     Bucket,
     Change,
-    Comparison,
-    Dimension,
-    DimensionChange,
     Report,
     compare,
     ellipsize,
@@ -39,13 +36,14 @@ STATUS_CLASSES = {
 }
 
 # Chart geometry (SVG user units; the chart scales to its column, so these are proportions, ~1:1 on a laptop).
-WIDTH = 560
-LABEL_WIDTH = 178
-VALUE_WIDTH = 112
-VALUE_WIDTH_AGAINST = 168
+WIDTH = 520
+LABEL_WIDTH = 170
+# The value column is sized for the longest "1,234 12.3% +0.4 pp" of the page, so every chart's track has the
+# same length and the cards line up; this is an average glyph width at 13px, bold digits included.
+CHAR_WIDTH = 7.6
 ROW = 26
 BAR = 14
-LABEL_CHARS = 26
+LABEL_CHARS = 24
 
 CSS = """
 :root {
@@ -112,7 +110,11 @@ dd code, td code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "
   font-size: .9em; }
 .empty { color: var(--faint); }
 footer { margin-top: 28px; color: var(--faint); font-size: .8rem; }
-@media (max-width: 600px) { main { padding: 20px 14px; } h1 { font-size: 1.4rem; } }
+@media (max-width: 600px) {
+  main { padding: 18px 10px; } h1 { font-size: 1.4rem; }
+  .figures { grid-template-columns: 1fr 1fr; gap: 8px; }
+  .chart { padding: 12px 10px 6px; }
+}
 @media print {
   html { font-size: 12px; }
   body { background: #fff; }
@@ -201,7 +203,8 @@ def _figures(report: Report, against: Report | None) -> str:
         share = f"{_pct(_share(n, rows))} of rows"
         if against is None or old is None:
             return [share]
-        return [f"{share} ({_pp(_share(n, rows) - _share(old, against.rows))})", f"was {_int(old)}"]
+        pct = _pct(_share(n, rows))
+        return [f"{pct} ({_pp(_share(n, rows) - _share(old, against.rows))})", f"was {_int(old)}"]
 
     def was(new: int, old: int | None) -> list[str]:
         return [] if old is None else [_was(old, new)]
@@ -284,10 +287,16 @@ def _value_text(count: int, percent: float, x: float, y: float, delta: float | N
     )
 
 
-def _chart(name: str, title: str, items: Sequence[tuple[str, int, float, float | None]], note: str) -> str:
+Item = tuple[str, int, float, float | None]  # value, count, percent, the earlier run's percent (or None)
+
+
+def _value_chars(item: Item) -> int:
+    _, count, percent, old = item
+    return len(_int(count)) + 1 + len(_pct(percent)) + (0 if old is None else 1 + len(_pp(percent - old)))
+
+
+def _chart(name: str, title: str, items: Sequence[Item], note: str, value_width: float) -> str:
     """`items`: (value, count, percent, earlier percent or None). Bars are drawn to scale, 100 % = full track."""
-    against = any(old is not None for _, _, _, old in items)
-    value_width = VALUE_WIDTH_AGAINST if against else VALUE_WIDTH
     track_x = LABEL_WIDTH
     track_w = WIDTH - LABEL_WIDTH - value_width
     height = max(1, len(items)) * ROW + 4
@@ -327,14 +336,19 @@ def _chart(name: str, title: str, items: Sequence[tuple[str, int, float, float |
     return "".join(out)
 
 
-def _dimension_chart(dim: Dimension, rows: int) -> str:
-    items = [(b.value, b.count, b.percent, None) for b in dim.buckets]
-    return _chart(dim.name, dim.title, items, _values_note(dim.buckets, rows))
-
-
-def _change_chart(dc: DimensionChange, rows: int) -> str:
-    items = [(c.value, c.new, c.new_percent, c.old_percent) for c in dc.changes]
-    return _chart(dc.name, dc.title, items, f"{len(dc.changes)} values · | marks the earlier run")
+def _charts(report: Report, against: Report | None) -> str:
+    charts: list[tuple[str, str, list[Item], str]] = []
+    if against is None:
+        for dim in report.dimensions:
+            items: list[Item] = [(b.value, b.count, b.percent, None) for b in dim.buckets]
+            charts.append((dim.name, dim.title, items, _values_note(dim.buckets, report.rows)))
+    else:
+        for dc in compare(against, report).dimensions:
+            items = [(c.value, c.new, c.new_percent, c.old_percent) for c in dc.changes]
+            charts.append((dc.name, dc.title, items, f"{len(dc.changes)} values · | marks the earlier run"))
+    chars = max((_value_chars(item) for *_, items, _ in charts for item in items), default=10)
+    value_width = round(20 + chars * CHAR_WIDTH)
+    return "".join(_chart(name, title, items, note, value_width) for name, title, items, note in charts)
 
 
 def _values_note(buckets: Iterable[Bucket | Change], rows: int) -> str:
@@ -408,13 +422,8 @@ def page(
     ]
     sub_html = "".join(f"<span>{_e(_format_meta(s))}</span>" for s in sub if s)
 
-    if against is not None:
-        cmp: Comparison = compare(against, report)
-        charts = "".join(_change_chart(dc, report.rows) for dc in cmp.dimensions)
-        basis = f"Compared with an earlier run of {_int(against.rows)} rows: | marks its share on each bar."
-    else:
-        charts = "".join(_dimension_chart(dim, report.rows) for dim in report.dimensions)
-        basis = ""
+    charts = _charts(report, against)
+    basis = "" if against is None else f"Compared with an earlier run of {_int(against.rows)} rows: | marks its share."
     title = f"{job} · hlrcli {kind_text} report"
     return (
         "<!doctype html>\n"
