@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the static bash, zsh and fish completion scripts for hlrcli from the typer app.
 
-    python completions/generate.py            # (re)write completions/hlrcli.bash, _hlrcli, hlrcli.fish
+    python completions/generate.py            # (re)write hlrcli/completions/hlrcli.bash, _hlrcli, hlrcli.fish
     python completions/generate.py --check    # exit 1, naming the stale files, when they differ from the app
 
 The scripts are static on purpose: completing never starts Python (which costs a few hundred milliseconds per
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+SCRIPTS = HERE.parent / "hlrcli" / "completions"
 ROOT = HERE.parent
 PROG = "hlrcli"
 FILES = {"bash": "hlrcli.bash", "zsh": "_hlrcli", "fish": "hlrcli.fish"}
@@ -40,14 +41,18 @@ SAFE_WORD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:+,/=-]*$")
 SAFE_OPTION = re.compile(r"^--?[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
+JOBS = "@jobs"  # a JOB argument: the scripts ask `hlrcli jobs names` (no other completion runs hlrcli)
+
+
 def dynamic_values() -> dict[str, tuple[str, ...]]:
     """Values of options that complete through a Python callback, frozen at generation time.
 
     Keyed by parameter name. The provider list is the registry's, so a new provider shows up on regeneration.
+    Job names live in the user's store, so they cannot be frozen: JOB arguments get the JOBS marker instead.
     """
     from hlrcli.providers import NAMES
 
-    return {"provider": tuple(NAMES)}
+    return {"provider": tuple(NAMES), "name": (JOBS,)}
 
 
 # The model --------------------------------------------------------------------------------------------------
@@ -160,7 +165,7 @@ def _option(param: Any, ctx: Any, path: tuple[str, ...], warn: Callable[[str], N
 def _argument(param: Any, ctx: Any, path: tuple[str, ...], warn: Callable[[str], None]) -> Arg:
     where = f"{PROG} {' '.join(path)} {param.name.upper()}"
     choices, files = _values(param, ctx, where, warn)
-    _check_words(where, choices, SAFE_WORD)
+    _check_words(where, [c for c in choices if c != JOBS], SAFE_WORD)
     return Arg(
         name=param.name,
         nargs=param.nargs,
@@ -251,8 +256,8 @@ def render_bash(tree: Node) -> str:
         "#",
         "bash",
         [
-            "Install: copy to ~/.local/share/bash-completion/completions/hlrcli (loaded on demand by",
-            "bash-completion), or add `source /path/to/completions/hlrcli.bash` to ~/.bashrc.",
+            "Install: `hlrcli completion bash > ~/.local/share/bash-completion/completions/hlrcli`",
+            "(loaded on demand by bash-completion), or add `source <(hlrcli completion bash)` to ~/.bashrc.",
         ],
     )
     out += [
@@ -390,6 +395,9 @@ _hlrcli() {
     if [[ $vals == @files ]]; then
         compopt -o filenames 2>/dev/null # bash >= 4: a slash after directories, special characters quoted
         while IFS= read -r w; do COMPREPLY+=("$prefix$w"); done < <(compgen -f -- "$cur")
+    elif [[ $vals == @jobs ]]; then
+        # Job names are in the user's store: the one completion that asks hlrcli itself (quietly).
+        while IFS= read -r w; do COMPREPLY+=("$w"); done < <(command hlrcli jobs names -- "$cur" 2>/dev/null)
     elif [[ -n $vals ]]; then
         while IFS= read -r w; do COMPREPLY+=("$prefix$w"); done < <(compgen -W "$vals" -- "$cur")
     fi
@@ -418,6 +426,8 @@ def _zfunc(path: tuple[str, ...]) -> str:
 def _zaction(choices: tuple[str, ...], files: bool) -> str:
     if files:
         return "_files"
+    if choices == (JOBS,):
+        return "_hlrcli_jobs"
     if choices:
         return "(" + " ".join(choices) + ")"
     # Not " " (message only): zsh then takes "--verb<TAB>" as ambiguous with the argument and lists instead
@@ -463,6 +473,15 @@ def render_zsh(tree: Node) -> str:
             "before compinit in ~/.zshrc), or `source /path/to/completions/_hlrcli` after compinit.",
         ],
     )
+    out += [
+        "",
+        "# Job names are in the user's store: the one completion that asks hlrcli itself (quietly).",
+        "_hlrcli_jobs() {",
+        "    local -a jobs",
+        '    jobs=(${(f)"$(command hlrcli jobs names 2>/dev/null)"})',
+        "    compadd -a jobs",
+        "}",
+    ]
     for node in tree.walk():
         out += ["", f"# {PROG} {node.key}".rstrip() + (f": {node.help}" if node.help else "")]
         out.append(f"{_zfunc(node.path)}() {{")
@@ -580,9 +599,11 @@ def render_fish(tree: Node) -> str:
         # fish does not track argument positions: a command's positionals get the union of their candidates.
         if any(a.files for a in node.arguments):
             out.append(f"complete -c hlrcli {cond} -F")
-        choices = [c for a in node.arguments for c in a.choices]
+        choices = [c for a in node.arguments for c in a.choices if c != JOBS]
         if choices:
             out.append(f"complete -c hlrcli {cond} -a {_fq(' '.join(dict.fromkeys(choices)))}")
+        if any(JOBS in a.choices for a in node.arguments):
+            out.append(f"complete -c hlrcli {cond} -f -a '(command hlrcli jobs names 2>/dev/null)'")
     out.append("")
     return "\n".join(out)
 
@@ -659,7 +680,7 @@ def stale(directory: Path, rendered: dict[str, str] | None = None) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate hlrcli's bash, zsh and fish completion scripts.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a script is stale")
-    parser.add_argument("--dir", type=Path, default=HERE, help="where the scripts are (default: %(default)s)")
+    parser.add_argument("--dir", type=Path, default=SCRIPTS, help="where the scripts are (default: %(default)s)")
     args = parser.parse_args(argv)
     rendered = render_all()
     if args.check:

@@ -7,9 +7,10 @@ from enum import IntEnum
 
 class ExitCode(IntEnum):
     OK = 0
-    FAILURE = 1  # provider or network failure, or some rows failed
+    FAILURE = 1  # provider or network failure, or some rows failed (or are still pending)
     USAGE = 2  # usage or input error
     CONFIG = 3  # authentication or configuration error
+    INTERRUPTED = 130  # Ctrl-C / SIGTERM: the journal is consistent
 
 
 class HlrcliError(Exception):
@@ -47,7 +48,7 @@ class AuthError(ConfigError):
 
 
 class ProviderError(HlrcliError):
-    """The provider answered with an error (its own text is in the message)."""
+    """The provider refused the request in its own words: nothing was processed or billed."""
 
     def __init__(self, message: str, *, code: str | int | None = None, status: int | None = None, **kw: str) -> None:
         super().__init__(message, **kw)
@@ -56,15 +57,23 @@ class ProviderError(HlrcliError):
 
 
 class NetworkError(HlrcliError):
-    """No usable answer: connection refused, timeout, garbage body."""
+    """No usable answer to a request that was not billed: connection refused, a free GET's garbage body."""
+
+
+class Cancelled(NetworkError):
+    """A request not sent because the run is stopping (Ctrl-C, SIGTERM, --max-cost)."""
 
 
 class UncertainError(NetworkError):
-    """The request may have reached the provider (and been charged) but no answer came back.
+    """A billed request left, but no usable answer came back: the provider may have processed and billed it.
 
-    Never retried blindly: the batch engine records the chunk as uncertain instead.
+    Never resent blindly: the batch journals it as uncertain; a late result (webhook, poll) may still resolve it.
     """
 
 
 class RowsFailed(HlrcliError):
     """A batch or multi-number command finished, but some rows failed at the provider."""
+
+
+class DiskFull(HlrcliError):
+    """No space left for the journal or the output."""

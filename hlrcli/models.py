@@ -7,7 +7,7 @@ table when many records are shown; a single record is shown whole.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
@@ -69,16 +69,15 @@ class HlrResult:
     routing_instruction: str | None = None
     reference: str | None = None  # affiliate: our idempotency key
     raw_status: str | None = None  # smspartner/affiliate: the provider's own status before mapping
+    raw_network: str | None = None  # affiliate: a `network` that is not an MCC+MNC (e.g. "unknown"), as sent
     provider: str = ""
     error: str | None = None
 
     TABLE: ClassVar[tuple[str, ...]] = (
         "msisdn",
         "connectivity_status",
-        "mccmnc",
         "original_network_name",
         "is_ported",
-        "ported_network_name",
         "is_roaming",
         "cost",
         "error",
@@ -114,7 +113,6 @@ class MnpResult:
     TABLE: ClassVar[tuple[str, ...]] = (
         "msisdn",
         "query_status",
-        "mccmnc",
         "original_network_name",
         "is_ported",
         "ported_network_name",
@@ -125,7 +123,7 @@ class MnpResult:
 
 @dataclass(frozen=True, slots=True)
 class NtResult:
-    number: str
+    msisdn: str
     id: str | None = None
     number_type: str | None = None
     query_status: str | None = None
@@ -151,7 +149,7 @@ class NtResult:
     error: str | None = None
 
     TABLE: ClassVar[tuple[str, ...]] = (
-        "number",
+        "msisdn",
         "number_type",
         "is_valid",
         "invalid_reason",
@@ -165,7 +163,7 @@ class NtResult:
 
 @dataclass(frozen=True, slots=True)
 class Validation:
-    number: str
+    msisdn: str  # as written
     valid: bool | None = None
     reason: str | None = None
     type: str | None = None
@@ -371,3 +369,16 @@ class Capability:
     smspartner: str
     affiliate: str
     offline: str
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """One result out of a webhook or callback body, with what the job store needs to file it."""
+
+    provider: str
+    result_key: str  # idempotency key: the same delivery twice is stored once
+    kind: str  # hlr | mnp | nt
+    number: str | None  # E.164 when the provider's number could be read as one
+    result: dict[str, Any]
+    match: dict[str, str | None] = field(default_factory=dict)  # {"sub_id": …} / {"reference": …} / {"number": …}
+    final: bool = True  # False: an interim status (affiliate "sent"), acknowledged, not stored

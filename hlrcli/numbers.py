@@ -102,3 +102,12 @@ def check_country(country: str | None) -> str | None:
 
         raise UsageError(f"unknown country {country!r}: use a two-letter ISO code such as DE, FR, GB, US")
     return code
+
+
+def country_name(region: str | None) -> str | None:
+    """The English name of an ISO region ("FR" → "France"), from libphonenumber's own table."""
+    if not region:
+        return None
+    from phonenumbers import geocoder
+
+    return geocoder._region_display_name(region, "en", None, None) or None

@@ -32,3 +32,11 @@ def redact(text: str) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(r"\1***", text)
     return text
+
+
+_URL_TOKEN = re.compile(r"(?i)([?&]token=)[^&#\s]*")
+
+
+def mask_url_token(url: str | None) -> str | None:
+    """A callback URL as it may be shown: its `token` query value replaced by ***."""
+    return None if url is None else _URL_TOKEN.sub(r"\1***", url)

@@ -1,24 +1,72 @@
-"""The job store: SQLite in WAL mode under HLRCLI_HOME.
+"""The job store: SQLite in WAL mode under HLRCLI_HOME (directory 0700, database 0600).
 
 A job is one batch: its input rows (kept, so results can be joined back without the input file), its distinct
 numbers with their state, the chunks sent for them, and the results received later by webhook or polling.
 
-Number states: pending → sending → done | failed (sync)   or   pending → sending → submitted → done (async).
-A number or chunk still `sending` when a run ends abruptly is *uncertain*: the provider may have billed it.
+Number states: pending → sending → done | failed | uncertain (sync), or
+pending → sending → submitted | rejected | failed | uncertain, then → done when the result arrives (async).
+`failed` was refused before processing (nothing billed: safe to send again); `uncertain` left but got no usable
+answer (maybe billed: never sent again without the user's word). A result that arrives later — by webhook or
+poll — joins its row whatever the row's state, and an uncertain number it answers is resolved.
 Every state change is committed before the next step, so a crash at any moment leaves a consistent journal.
+
+The schema has a version (`PRAGMA user_version`); `MIGRATIONS` bring an older store up to date when it is
+opened, so a store written by an earlier release keeps working. The `results` view is the documented read-only
+interface for sqlite3, DuckDB or pandas users: one row per input row, the result flattened to columns.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from hlrcli.errors import ConfigError, DiskFull
+from hlrcli.models import CallbackResult
+
+SCHEMA_VERSION = 1
+UNMATCHED = "unmatched"
+TOKEN_PLACEHOLDER = "{HLRCLI_WEBHOOK_TOKEN}"
+_TOKEN_IN_URL = re.compile(r"(?i)([?&]token=)[^&#]*")
+
+
+class JobState(str, Enum):
+    INGESTING = "ingesting"  # reading the input; a run stopped here reads it again on --resume
+    READY = "ready"  # input read, nothing sent yet
+    RUNNING = "running"
+    INTERRUPTED = "interrupted"  # Ctrl-C/SIGTERM: everything sent was recorded
+    INCOMPLETE = "incomplete"  # the run ended with numbers not done (failed, uncertain, not sent)
+    DONE = "done"  # every number sent and answered (async: submitted; results may still be due)
+
+
+class NumberState(str, Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"  # refused before processing: safe to send again
+    SUBMITTED = "submitted"  # async: accepted, result due
+    REJECTED = "rejected"  # the provider's answer refused this number
+    UNCERTAIN = "uncertain"  # sent, no usable answer: may have been billed
+
+
+class ChunkState(str, Enum):
+    SENDING = "sending"
+    SUBMITTED = "submitted"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
+AWAITED = (NumberState.SUBMITTED, NumberState.SENDING, NumberState.UNCERTAIN)  # a result may still come
+TO_SEND = (NumberState.PENDING, NumberState.FAILED)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -31,7 +79,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     input_hash TEXT,
     columns TEXT NOT NULL DEFAULT '[]',
     number_column TEXT,
-    state TEXT NOT NULL DEFAULT 'new',
+    state TEXT NOT NULL DEFAULT 'ingesting',
     rows INTEGER NOT NULL DEFAULT 0,
     created REAL NOT NULL,
     updated REAL NOT NULL
@@ -58,6 +106,9 @@ CREATE TABLE IF NOT EXISTS numbers (
     error TEXT,
     result TEXT,
     updated REAL,
+    currency TEXT,
+    maybe_cost TEXT,
+    source TEXT,
     PRIMARY KEY (job, number)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS numbers_state ON numbers (job, state, first_idx);
@@ -74,6 +125,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     error TEXT,
     created REAL NOT NULL,
     updated REAL NOT NULL,
+    maybe_cost TEXT,
     PRIMARY KEY (job, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -89,7 +141,64 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 """
 
-UNMATCHED = "unmatched"
+# One row per input row, the result flattened: the read-only interface for sqlite3, DuckDB and pandas.
+RESULTS_VIEW = """
+CREATE VIEW IF NOT EXISTS results AS
+SELECT r.job AS job, r.idx + 1 AS row, j.provider AS provider, j.kind AS type, r.cells AS input,
+       r.number AS msisdn, COALESCE(n.state, 'invalid') AS state,
+       json_extract(n.result, '$.connectivity_status') AS connectivity_status,
+       json_extract(n.result, '$.query_status') AS query_status,
+       json_extract(n.result, '$.number_type') AS number_type,
+       json_extract(n.result, '$.is_valid') AS is_valid,
+       json_extract(n.result, '$.mccmnc') AS mccmnc,
+       json_extract(n.result, '$.original_network_name') AS original_network_name,
+       json_extract(n.result, '$.ported_network_name') AS ported_network_name,
+       json_extract(n.result, '$.original_country_code') AS original_country_code,
+       json_extract(n.result, '$.is_ported') AS is_ported,
+       json_extract(n.result, '$.is_roaming') AS is_roaming,
+       COALESCE(json_extract(n.result, '$.cost'), n.cost) AS cost,
+       COALESCE(r.error, n.error, json_extract(n.result, '$.error')) AS error,
+       datetime(n.updated, 'unixepoch') AS checked,
+       n.result AS result
+FROM rows r JOIN jobs j ON j.name = r.job
+LEFT JOIN numbers n ON n.job = r.job AND n.number = r.number;
+"""
+
+
+def _v0_to_v1(db: sqlite3.Connection) -> None:
+    """The first release's store: add the columns for currency, maybe-billed cost and result source; take
+    webhook tokens out of the stored job options (they were kept in clear inside notify/callback URLs)."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(numbers)")}
+    for column in ("currency", "maybe_cost", "source"):
+        if column not in have:
+            db.execute(f"ALTER TABLE numbers ADD COLUMN {column} TEXT")
+    if "maybe_cost" not in {r[1] for r in db.execute("PRAGMA table_info(chunks)")}:
+        db.execute("ALTER TABLE chunks ADD COLUMN maybe_cost TEXT")
+    # A chunk left uncertain by the first release may have been billed: say so in the cost.
+    db.execute(
+        "UPDATE numbers SET maybe_cost = (SELECT c.cost FROM chunks c WHERE c.job = numbers.job AND "
+        "c.seq = numbers.chunk) WHERE state = 'uncertain' AND maybe_cost IS NULL AND chunk IS NOT NULL"
+    )
+    for name, options in db.execute("SELECT name, options FROM jobs").fetchall():
+        cleaned = scrub_options(json.loads(options or "{}"))
+        db.execute("UPDATE jobs SET options = ? WHERE name = ?", (json.dumps(cleaned), name))
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v0_to_v1}
+
+
+def scrub_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Options as stored: a token in a URL becomes a placeholder, put back (`unscrub`) when the URL is used."""
+    out = dict(options)
+    for key in ("notify_url", "callback_url"):
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = _TOKEN_IN_URL.sub(lambda m: m.group(1) + TOKEN_PLACEHOLDER, value)
+    return out
+
+
+def unscrub(value: str, token: Callable[[], str]) -> str:
+    return value.replace(TOKEN_PLACEHOLDER, token()) if TOKEN_PLACEHOLDER in value else value
 
 
 @dataclass
@@ -103,7 +212,7 @@ class Job:
     input_hash: str | None = None
     columns: list[str] = field(default_factory=list)
     number_column: str | None = None
-    state: str = "new"
+    state: JobState = JobState.INGESTING
     rows: int = 0
     created: float = 0.0
     updated: float = 0.0
@@ -113,31 +222,172 @@ class Job:
         data = dict(row)
         data["options"] = json.loads(data["options"] or "{}")
         data["columns"] = json.loads(data["columns"] or "[]")
+        data["state"] = _job_state(data["state"])
         return cls(**data)
+
+
+def _job_state(value: str) -> JobState:
+    try:
+        return JobState(value)
+    except ValueError:  # "new" in the first release: the same as ingesting
+        return JobState.INGESTING
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRow:
+    number: str
+    first_idx: int
+    region: str | None
+    state: NumberState
+    chunk: int | None = None
+    sub_id: str | None = None
+    reference: str | None = None
+    receipt: str | None = None
+    cost: str | None = None
+    currency: str | None = None
+    maybe_cost: str | None = None
+    error: str | None = None
+    updated: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    seq: int
+    state: ChunkState
+    size: int
+    cost: str | None
+    maybe_cost: str | None
+    receipt: dict[str, Any] | None
+    error: str | None
+    created: float
+    updated: float
+
+
+@dataclass(frozen=True, slots=True)
+class JoinedRow:
+    """One input row with its number's state and result (what an export writes)."""
+
+    idx: int
+    cells: list[str]
+    number: str | None
+    row_error: str | None
+    state: NumberState | None
+    sub_id: str | None
+    reference: str | None
+    receipt: str | None
+    cost: str | None
+    currency: str | None
+    error: str | None
+    result: dict[str, Any] | None
+    updated: float | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: int
+    provider: str
+    result_key: str
+    kind: str | None
+    job: str | None
+    number: str | None
+    result: dict[str, Any]
+    received: float
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    billed: float  # what answers said was charged
+    maybe: float  # requests that may have been billed (uncertain), at the estimated price
+    maybe_numbers: int = 0  # how many numbers those are (their price may be unknown)
+
+    def text(self, currency: str = "EUR") -> str:
+        if not self.maybe_numbers:
+            return f"{self.billed:.4f} {currency}"
+        price = f"up to {self.maybe:.4f} {currency}" if self.maybe else "at an unknown price"
+        return f"{self.billed:.4f} {currency} + {self.maybe_numbers} uncertain numbers maybe billed ({price})"
+
+
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """A final result of an earlier job, young enough to be reused instead of bought again."""
+
+    result: str
+    updated: float
+    job: str
+
+
+# An outcome to record: (number, state, column values)
+Outcome = tuple[str, NumberState, dict[str, Any]]
+_NUMBER_COLUMNS = frozenset(
+    {"chunk", "sub_id", "reference", "receipt", "cost", "currency", "maybe_cost", "error", "result", "source"}
+)
 
 
 def _now() -> float:
     return time.time()
 
 
+def _private_dir(path: Path) -> None:
+    """Create `path` (and parents) for our state only: 0700 for what we create."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask
+
+
 class Store:
     """One SQLite connection shared by the threads of this process (serialised by a lock)."""
 
     def __init__(self, path: Path, *, durable: bool = False) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_dir(path.parent)
         self.path = path
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
+        old = os.umask(0o077)  # the database and its -wal/-shm files: readable by us only
+        try:
+            if not path.exists():
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            elif path.stat().st_mode & 0o077:
+                path.chmod(0o600)  # a store from the first release was created with the umask's mode
+            self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"cannot open the job store {path}: {exc}") from None
+        finally:
+            os.umask(old)
+        for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if companion.exists() and companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
         # NORMAL survives a killed process; FULL (the webhook receiver) also survives a power cut before 200 OK.
         self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         self.db.execute("PRAGMA busy_timeout=30000")
-        self.db.executescript(SCHEMA)
+        self._migrate()
 
     @classmethod
     def open(cls, home: Path, *, durable: bool = False) -> Store:
         return cls(home / "jobs.sqlite3", durable=durable)
+
+    def _migrate(self) -> None:
+        with self.tx() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise ConfigError(
+                    f"the job store {self.path} was written by a newer hlrcli (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION}): upgrade hlrcli"
+                )
+            existing = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'jobs'").fetchone()
+            if version == SCHEMA_VERSION and existing:
+                return
+            if not existing:
+                for statement in SCHEMA.split(";"):  # not executescript: it would commit our transaction
+                    if statement.strip():
+                        db.execute(statement)
+            else:
+                for step in range(version, SCHEMA_VERSION):
+                    MIGRATIONS[step](db)
+            db.execute("DROP VIEW IF EXISTS results")
+            db.execute(RESULTS_VIEW)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:
@@ -146,13 +396,23 @@ class Store:
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise _store_error(exc) from None
             try:
                 yield self.db
+            except sqlite3.OperationalError as exc:
+                self.db.execute("ROLLBACK")
+                raise _store_error(exc) from None
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self.db.execute("ROLLBACK")
+                raise _store_error(exc) from None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -166,6 +426,9 @@ class Store:
     def jobs(self) -> list[Job]:
         return [Job.from_row(r) for r in self.query("SELECT * FROM jobs ORDER BY created")]
 
+    def job_names(self, prefix: str = "") -> list[str]:
+        return [r[0] for r in self.query("SELECT name FROM jobs WHERE name LIKE ? ORDER BY name", (prefix + "%",))]
+
     def create_job(self, job: Job) -> None:
         job.created = job.updated = _now()
         with self.tx() as db:
@@ -177,12 +440,12 @@ class Store:
                     job.provider,
                     job.kind,
                     job.mode,
-                    json.dumps(job.options),
+                    json.dumps(scrub_options(job.options)),
                     job.input,
                     job.input_hash,
                     json.dumps(job.columns),
                     job.number_column,
-                    job.state,
+                    job.state.value,
                     job.rows,
                     job.created,
                     job.updated,
@@ -190,9 +453,12 @@ class Store:
             )
 
     def update_job(self, name: str, **values: Any) -> None:
-        for key in ("options", "columns"):
-            if key in values:
-                values[key] = json.dumps(values[key])
+        if "options" in values:
+            values["options"] = json.dumps(scrub_options(values["options"]))
+        if "columns" in values:
+            values["columns"] = json.dumps(values["columns"])
+        if isinstance(values.get("state"), Enum):
+            values["state"] = values["state"].value
         values["updated"] = _now()
         sets = ", ".join(f"{k} = ?" for k in values)
         with self.tx() as db:
@@ -211,8 +477,8 @@ class Store:
             db.execute("DELETE FROM chunks WHERE job = ?", (name,))
             db.execute(
                 "UPDATE numbers SET state = 'pending', chunk = NULL, sub_id = NULL, reference = NULL, receipt = NULL,"
-                " cost = NULL,"
-                " error = NULL, result = NULL, updated = ? WHERE job = ?",
+                " cost = NULL, currency = NULL, maybe_cost = NULL, error = NULL, result = NULL, source = NULL,"
+                " updated = ? WHERE job = ?",
                 (_now(), name),
             )
 
@@ -241,34 +507,40 @@ class Store:
             flush()
 
     # Work ----------------------------------------------------------------------------------------------------
-    def counts(self, job: str) -> dict[str, int]:
+    def counts(self, job: str) -> dict[NumberState, int]:
         rows = self.query("SELECT state, COUNT(*) AS n FROM numbers WHERE job = ? GROUP BY state", (job,))
-        return {r["state"]: r["n"] for r in rows}
+        return {NumberState(r["state"]): r["n"] for r in rows}
 
     def invalid_rows(self, job: str) -> int:
-        return self.query("SELECT COUNT(*) AS n FROM rows WHERE job = ? AND number IS NULL", (job,))[0]["n"]
+        return int(self.query("SELECT COUNT(*) AS n FROM rows WHERE job = ? AND number IS NULL", (job,))[0]["n"])
 
-    def numbers_in(self, job: str, states: Sequence[str], limit: int = 1000, after: int = -1) -> list[sqlite3.Row]:
+    def numbers_in(
+        self, job: str, states: Sequence[NumberState], limit: int = 1000, after: int = -1
+    ) -> list[NumberRow]:
         """The first `limit` numbers in any of `states`, in input order, after input row `after`."""
         # One indexed range per state (job, state, first_idx), merged: an IN list would scan and sort the job.
         part = (
-            "SELECT * FROM (SELECT * FROM numbers WHERE job = ? AND state = ? AND first_idx > ?"
+            "SELECT * FROM (SELECT number, first_idx, region, state, chunk, sub_id, reference, receipt, cost,"
+            " currency, maybe_cost, error, updated FROM numbers WHERE job = ? AND state = ? AND first_idx > ?"
             " ORDER BY first_idx LIMIT ?)"
         )
         sql = " UNION ALL ".join([part] * len(states)) + " ORDER BY first_idx LIMIT ?"
         params: list[Any] = []
         for state in states:
-            params += [job, state, after, limit]
-        return self.query(sql, (*params, limit))
+            params += [job, state.value, after, limit]
+        with self._lock:
+            found = self.db.execute(sql, (*params, limit)).fetchall()
+        return [NumberRow(*r[:3], NumberState(r[3]), *r[4:]) for r in found]
 
-    def pending_by_region(self, job: str, states: Sequence[str]) -> list[sqlite3.Row]:
+    def pending_by_region(self, job: str, states: Sequence[NumberState]) -> list[tuple[str | None, int, str]]:
         """Per country: how many numbers are still to send, and one of them (for a price query)."""
         marks = ",".join("?" * len(states))
-        return self.query(
+        rows = self.query(
             f"SELECT region, COUNT(*) AS n, MIN(number) AS sample FROM numbers WHERE job = ? AND state IN ({marks})"
             " GROUP BY region ORDER BY n DESC",
-            (job, *states),
+            (job, *(s.value for s in states)),
         )
+        return [(r["region"], int(r["n"]), r["sample"]) for r in rows]
 
     def settle_leftovers(self, job: str) -> int:
         """What a previous run left `sending` becomes `uncertain`: it may have reached the provider."""
@@ -282,40 +554,61 @@ class Store:
                 "may have been billed', updated = ? WHERE job = ? AND state = 'sending'",
                 (_now(), job),
             )
-            return cur.rowcount
+            return int(cur.rowcount)
 
-    def mark_sending(self, job: str, numbers: Sequence[str], chunk: int | None = None) -> None:
+    def mark_sending(
+        self,
+        job: str,
+        numbers: Sequence[str],
+        chunk: int | None = None,
+        references: dict[str, str] | None = None,
+        unit: float | None = None,
+    ) -> None:
+        """Journal a request before it leaves: its numbers, the keys known in advance, what it may cost."""
+        maybe = None if unit is None else f"{unit:.4f}"
+        refs = references or {}
+        now = _now()
         with self.tx() as db:
             if chunk is not None:
                 db.execute(
-                    "INSERT OR REPLACE INTO chunks (job, seq, state, size, created, updated) "
-                    "VALUES (?, ?, 'sending', ?, ?, ?)",
-                    (job, chunk, len(numbers), _now(), _now()),
+                    "INSERT OR REPLACE INTO chunks (job, seq, state, size, maybe_cost, created, updated) "
+                    "VALUES (?, ?, 'sending', ?, ?, ?, ?)",
+                    (job, chunk, len(numbers), None if unit is None else f"{unit * len(numbers):.4f}", now, now),
                 )
             db.executemany(
-                "UPDATE numbers SET state = 'sending', chunk = ?, error = NULL, updated = ? "
-                "WHERE job = ? AND number = ?",
-                [(chunk, _now(), job, n) for n in numbers],
+                "UPDATE numbers SET state = 'sending', chunk = ?, error = NULL, maybe_cost = ?,"
+                " reference = COALESCE(?, reference), updated = ? WHERE job = ? AND number = ?",
+                [(chunk, maybe, refs.get(n), now, job, n) for n in numbers],
             )
 
-    def set_numbers(self, job: str, items: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+    def record(self, job: str, outcomes: Sequence[Outcome]) -> None:
+        """Outcomes of requests, in one transaction; one statement per shape of outcome, not per number."""
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        now = _now()
+        for number, state, values in outcomes:
+            values = dict(values)
+            if "result" in values and not isinstance(values["result"], str | None):
+                values["result"] = json.dumps(values["result"], ensure_ascii=False)
+            unknown = set(values) - _NUMBER_COLUMNS
+            if unknown:
+                raise ValueError(f"unknown number columns {sorted(unknown)}")
+            keys = tuple(sorted(values))
+            groups.setdefault(keys, []).append((state.value, now, *(values[k] for k in keys), job, number))
         with self.tx() as db:
-            for number, state, values in items:
-                if "result" in values and not isinstance(values["result"], str | None):
-                    values = {**values, "result": json.dumps(values["result"], ensure_ascii=False)}
-                sets = "".join(f", {k} = ?" for k in values)
-                db.execute(
+            for keys, params in groups.items():
+                sets = "".join(f", {k} = ?" for k in keys)
+                db.executemany(
                     # A result is final: a webhook can land before the submission's own answer is recorded.
                     f"UPDATE numbers SET state = CASE state WHEN 'done' THEN 'done' ELSE ? END, updated = ?{sets}"
                     " WHERE job = ? AND number = ?",
-                    (state, _now(), *values.values(), job, number),
+                    params,
                 )
 
     def finish_chunk(
         self,
         job: str,
         seq: int,
-        state: str,
+        state: ChunkState,
         *,
         cost: str | None = None,
         receipt: Any = None,
@@ -323,29 +616,45 @@ class Store:
     ) -> None:
         with self.tx() as db:
             db.execute(
-                "UPDATE chunks SET state = ?, cost = ?, receipt = ?, error = ?, updated = ? WHERE job = ? AND seq = ?",
-                (state, cost, None if receipt is None else json.dumps(receipt), error, _now(), job, seq),
+                "UPDATE chunks SET state = ?, cost = ?, receipt = ?, error = ?, updated = ?,"
+                " maybe_cost = CASE WHEN ? = 'uncertain' THEN maybe_cost ELSE NULL END WHERE job = ? AND seq = ?",
+                (
+                    state.value,
+                    cost,
+                    None if receipt is None else json.dumps(receipt),
+                    error,
+                    _now(),
+                    state.value,
+                    job,
+                    seq,
+                ),
             )
 
-    def chunks(self, job: str) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM chunks WHERE job = ? ORDER BY seq", (job,))
+    def chunks(self, job: str) -> list[ChunkRow]:
+        rows = self.query(
+            "SELECT seq, state, size, cost, maybe_cost, receipt, error, created, updated FROM chunks WHERE job = ?"
+            " ORDER BY seq",
+            (job,),
+        )
+        return [
+            ChunkRow(r[0], ChunkState(r[1]), r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, *r[6:]) for r in rows
+        ]
 
     def next_chunk(self, job: str) -> int:
-        return self.query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM chunks WHERE job = ?", (job,))[0]["n"]
+        return int(self.query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM chunks WHERE job = ?", (job,))[0]["n"])
 
-    def cost(self, job: str) -> float:
-        """What the job has cost so far: submitted chunks plus sync results."""
-        chunk_cost = self.query("SELECT COALESCE(SUM(CAST(cost AS REAL)), 0) AS c FROM chunks WHERE job = ?", (job,))[
-            0
-        ]["c"]
-        sync_cost = self.query(
-            "SELECT COALESCE(SUM(CAST(cost AS REAL)), 0) AS c FROM numbers WHERE job = ? AND chunk IS NULL",
+    def cost(self, job: str) -> Cost:
+        """What the job has cost: billed (answers said so) and maybe billed (uncertain requests)."""
+        row = self.query(
+            "SELECT COALESCE(SUM(CAST(cost AS REAL)), 0),"
+            " COALESCE(SUM(CASE WHEN state = 'uncertain' THEN CAST(maybe_cost AS REAL) END), 0),"
+            " COALESCE(SUM(state = 'uncertain'), 0) FROM numbers WHERE job = ?",
             (job,),
-        )[0]["c"]
-        return float(chunk_cost) + float(sync_cost)
+        )[0]
+        return Cost(float(row[0]), float(row[1]), int(row[2]))
 
     # Export --------------------------------------------------------------------------------------------------
-    def joined(self, job: str, start: int = 0, limit: int | None = None) -> Iterator[sqlite3.Row]:
+    def joined(self, job: str, start: int = 0, limit: int | None = None) -> Iterator[JoinedRow]:
         """Input rows in order, each with its number's state and result (streamed, page by page)."""
         page = 2000
         idx = start
@@ -355,103 +664,124 @@ class Store:
             if size <= 0:
                 return
             rows = self.query(
-                "SELECT r.idx, r.cells, r.number, r.error AS row_error, n.state, n.sub_id, n.reference, n.receipt,"
-                " n.cost, n.error, n.result FROM rows r LEFT JOIN numbers n ON n.job = r.job AND n.number = r.number"
+                "SELECT r.idx, r.cells, r.number, r.error, n.state, n.sub_id, n.reference, n.receipt,"
+                " n.cost, n.currency, n.error, n.result, n.updated, n.source FROM rows r"
+                " LEFT JOIN numbers n ON n.job = r.job AND n.number = r.number"
                 " WHERE r.job = ? AND r.idx >= ? ORDER BY r.idx LIMIT ?",
                 (job, idx, size),
             )
-            yield from rows
+            for r in rows:
+                yield JoinedRow(
+                    r[0],
+                    json.loads(r[1]),
+                    r[2],
+                    r[3],
+                    NumberState(r[4]) if r[4] else None,
+                    *r[5:11],
+                    json.loads(r[11]) if r[11] else None,
+                    r[12],
+                    r[13],
+                )
             if len(rows) < size:
                 return
-            idx = rows[-1]["idx"] + 1
+            idx = rows[-1][0] + 1
 
     # Results that arrive later (webhooks, polling) -----------------------------------------------------------
-    def deliver(
-        self,
-        provider: str,
-        result_key: str,
-        kind: str,
-        number: str | None,
-        result: dict[str, Any],
-        match: dict[str, str | None],
-    ) -> tuple[bool, str]:
-        """Store one asynchronous result once (idempotent by provider + result_key) and attach it to its job.
-
-        `match` names what identifies the submission: {"sub_id": …} or {"reference": …}, or {"number": …}
-        (smspartner, whose notifications carry only the number). Returns (new, job name).
-        """
-        return self.deliver_many([(provider, result_key, kind, number, result, match)])[0]
-
-    def deliver_many(
-        self, items: Sequence[tuple[str, str, str, str | None, dict[str, Any], dict[str, str | None]]]
-    ) -> list[tuple[bool, str]]:
-        """Like `deliver` for a whole webhook body, in one transaction: one disk sync, not one per result."""
+    def deliver_many(self, items: Sequence[CallbackResult]) -> list[tuple[bool, str]]:
+        """Store each result once (idempotent by provider + result_key) and attach it to its job's row, in one
+        transaction: one disk sync per webhook body, not one per result. Returns (new, job name) per item."""
         out = []
         with self.tx() as db:
-            for provider, result_key, kind, number, result, match in items:
-                out.append(self._deliver(db, provider, result_key, kind, number, result, match))
+            for item in items:
+                out.append(self._deliver(db, item))
         return out
 
-    def _deliver(
-        self,
-        db: sqlite3.Connection,
-        provider: str,
-        result_key: str,
-        kind: str,
-        number: str | None,
-        result: dict[str, Any],
-        match: dict[str, str | None],
-    ) -> tuple[bool, str]:
+    def _deliver(self, db: sqlite3.Connection, item: CallbackResult) -> tuple[bool, str]:
         seen = db.execute(
-            "SELECT job FROM deliveries WHERE provider = ? AND result_key = ?", (provider, result_key)
+            "SELECT job FROM deliveries WHERE provider = ? AND result_key = ?", (item.provider, item.result_key)
         ).fetchone()
         if seen:
-            return False, seen["job"]
-        target = self._match(db, provider, number, match)
+            return False, str(seen["job"])
+        target = self._match(db, item)
         job = target["job"] if target else UNMATCHED
-        payload = json.dumps(result, ensure_ascii=False)
+        payload = json.dumps(item.result, ensure_ascii=False)
         db.execute(
             "INSERT INTO deliveries (provider, result_key, kind, job, number, result, received) VALUES (?,?,?,?,?,?,?)",
-            (provider, result_key, kind, job, number, payload, _now()),
+            (item.provider, item.result_key, item.kind.lower(), job, item.number, payload, _now()),
         )
         if target:
+            # A result proves the request was processed: what may have been billed was billed.
             db.execute(
-                "UPDATE numbers SET state = 'done', result = ?, updated = ? WHERE job = ? AND number = ?",
-                (payload, _now(), target["job"], target["number"]),
+                "UPDATE numbers SET state = 'done', result = ?, updated = ?, source = 'provider', error = NULL,"
+                " cost = COALESCE(cost, ?, CASE WHEN state = 'uncertain' THEN maybe_cost END),"
+                " maybe_cost = NULL WHERE job = ? AND number = ?",
+                (payload, _now(), item.result.get("cost"), target["job"], target["number"]),
             )
-        return True, job
+        return True, str(job)
 
     @staticmethod
-    def _match(
-        db: sqlite3.Connection, provider: str, number: str | None, match: dict[str, str | None]
-    ) -> sqlite3.Row | None:
+    def _match(db: sqlite3.Connection, item: CallbackResult) -> sqlite3.Row | None:
+        """The row a late result belongs to: by the provider's id or our reference (any state), else by number
+        within the same provider and lookup type (rows still waiting first, oldest job first)."""
         base = (
             "SELECT n.job, n.number FROM numbers n JOIN jobs j ON j.name = n.job "
-            "WHERE j.provider = ? AND n.state IN ('submitted', 'sending', 'uncertain', 'done') AND "
+            "WHERE j.provider = ? AND j.kind = ? AND j.mode = 'async' AND "
         )
+        args: tuple[Any, ...] = (item.provider, item.kind.lower())
         for key in ("sub_id", "reference"):
-            if match.get(key):
+            value = item.match.get(key)
+            if value:
                 row = db.execute(
-                    base + f"n.{key} = ? ORDER BY n.state = 'done', j.created DESC LIMIT 1",
-                    (provider, match[key]),
+                    base + f"n.{key} = ? ORDER BY n.state = 'done', j.created DESC LIMIT 1", (*args, value)
                 ).fetchone()
                 if row:
                     return row
+        number = item.number or item.match.get("number")
         if number:
-            # Only the number to go on (smspartner): the oldest submission still waiting for it.
             return db.execute(
-                base + "n.number = ? AND n.state != 'done' ORDER BY j.created LIMIT 1", (provider, number)
+                base + "n.number = ? AND n.state NOT IN ('done', 'pending') "
+                "ORDER BY n.state IN ('submitted', 'uncertain', 'sending') DESC, j.created LIMIT 1",
+                (*args, number),
             ).fetchone()
         return None
 
-    def deliveries(self, job: str) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM deliveries WHERE job = ? ORDER BY id", (job,))
+    def deliveries(self, job: str) -> list[DeliveryRow]:
+        rows = self.query(
+            "SELECT id, provider, result_key, kind, job, number, result, received FROM deliveries WHERE job = ?"
+            " ORDER BY id",
+            (job,),
+        )
+        return [DeliveryRow(*r[:6], json.loads(r[6]), r[7]) for r in rows]
 
-    def prune(self, older_than: float) -> list[str]:
-        cutoff = _now() - older_than
-        names = [r["name"] for r in self.query("SELECT name FROM jobs WHERE updated < ?", (cutoff,))]
-        for name in names:
-            self.delete_job(name)
+    def jobs_older_than(self, seconds: float) -> list[Job]:
+        cutoff = _now() - seconds
+        return [Job.from_row(r) for r in self.query("SELECT * FROM jobs WHERE updated < ? ORDER BY updated", (cutoff,))]
+
+    def prune_unmatched(self, seconds: float) -> int:
         with self.tx() as db:
-            db.execute("DELETE FROM deliveries WHERE job = ? AND received < ?", (UNMATCHED, cutoff))
-        return names
+            cur = db.execute("DELETE FROM deliveries WHERE job = ? AND received < ?", (UNMATCHED, _now() - seconds))
+            return int(cur.rowcount)
+
+    # Results of earlier jobs (--max-age) -----------------------------------------------------------------------
+    def cached(self, provider: str, kind: str, numbers: Sequence[str], newer_than: float) -> dict[str, Cached]:
+        """For each number, the newest final result of this provider and lookup type younger than the cutoff."""
+        out: dict[str, Cached] = {}
+        for start in range(0, len(numbers), 500):
+            part = numbers[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.query(
+                "SELECT n.number, n.result, n.updated, n.job FROM numbers n JOIN jobs j ON j.name = n.job"
+                f" WHERE n.number IN ({marks}) AND n.state = 'done' AND n.result IS NOT NULL AND n.updated >= ?"
+                " AND j.provider = ? AND j.kind = ? ORDER BY n.updated",
+                (*part, newer_than, provider, kind),
+            )
+            for r in rows:
+                out[r[0]] = Cached(r[1], r[2], r[3])
+        return out
+
+
+def _store_error(exc: sqlite3.OperationalError) -> Exception:
+    text = str(exc).lower()
+    if "full" in text:
+        return DiskFull("disk full: the job store could not be written (the journal is intact)")
+    return exc

@@ -16,7 +16,7 @@ NUMBER = "+491788735000"
 
 
 # balance ---------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("fmt", [f.value for f in Format])
+@pytest.mark.parametrize("fmt", [f.value for f in Format if f is not Format.xlsx])  # xlsx: test_output
 def test_balance_in_every_format(live, emu, fmt):
     live("lookup", NUMBER)  # spend: the balance must be read, not remembered
     r = live("balance", "-f", fmt)
@@ -30,7 +30,7 @@ def test_balance_in_every_format(live, emu, fmt):
         [row] = json.loads(r.stdout)
     else:
         [row] = [json.loads(line) for line in r.stdout.splitlines()]
-    assert Decimal(row["balance"]) == emu.hlr_balance
+    assert Decimal(str(row["balance"])) == emu.hlr_balance
     assert row["currency"] == "EUR"
     assert row["provider"] == "hlrlookups"
     assert emu.requests_to("/balance")[0].method == "GET"
@@ -100,7 +100,7 @@ def test_price_of_a_number(live, emu, route_type):
     [request] = emu.requests_to("/price")
     assert request.query == {"msisdn": NUMBER, "route_type": route_type.upper()}
     cost = {"HLR": data.HLR_COST, "MNP": data.MNP_COST, "NT": data.NT_COST}[route_type.upper()]
-    assert Decimal(row["amount"]) == cost
+    assert Decimal(str(row["amount"])) == cost
     assert row["route_type"] == route_type.upper()
     assert row["msisdn"] == NUMBER
     assert row["route"]
@@ -122,7 +122,7 @@ def test_price_list(live, emu):
     by_type = {row["route_type"] for row in rows}
     assert by_type == {"HLR", "MNP", "NT"}
     de = next(row for row in rows if row["countrycode"] == "DE")
-    assert Decimal(de["price"]) == data.HLR_COST
+    assert Decimal(str(de["price"])) == data.HLR_COST
     assert de["countryname"] == "Germany"
 
 

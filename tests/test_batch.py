@@ -103,11 +103,18 @@ def test_missing_column_lists_columns(live, emu, tmp_path):
     assert emu.charge_count() == 0
 
 
-def test_unreadable_input_is_exit_2(live, emu, tmp_path):
+def test_excel_export_in_cp1252_is_detected_and_said(live, emu, tmp_path):
     latin = tmp_path / "latin1.csv"
-    latin.write_bytes("nom,phone\nRen\xe9,+491788735000\n".encode("latin-1"))
+    latin.write_bytes("nom,phone\nRen\xe9,+491788735000\nJos\xe9,+491788735001\n".encode("cp1252"))
     r = live("batch", str(latin), "-p", "hlrlookups")
-    assert r.exit_code == 2 and "UTF-8" in r.stderr and "Traceback" not in r.stderr
+    assert r.exit_code == 0, r.stderr
+    assert "decoded as cp1252" in r.stderr
+    assert [row["nom"] for row in rows_of(r.stdout)] == ["René", "José"]
+    r = live("batch", str(latin), "-p", "hlrlookups", "--encoding", "utf-8", "--job", "strict")
+    assert r.exit_code == 2 and "not valid utf-8" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_input_is_exit_2(live, emu, tmp_path):
     r = live("batch", str(tmp_path / "missing.csv"), "-p", "hlrlookups")
     assert r.exit_code == 2 and "no such file" in r.stderr
 
@@ -148,16 +155,22 @@ def _multipart_field(body: bytes, name: str) -> str:
 
 
 # Journal: rerun, resume, dry run, max cost -----------------------------------------------------------------------
-def test_rerun_of_finished_job_refuses_then_yes_pays_again(live, emu, tmp_path):
+def test_rerun_of_finished_job_exports_free_and_only_again_pays_again(live, emu, tmp_path):
     src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(5)])
-    assert live("batch", str(src), "-p", "hlrlookups").exit_code == 0
-    r = live("batch", str(src), "-p", "hlrlookups")
-    assert r.exit_code == 2 and "already done" in r.stderr and "--yes" in r.stderr
-    assert emu.charge_count() == 5
+    first = live("batch", str(src), "-p", "hlrlookups")
+    assert first.exit_code == 0
+    # Every number has its result in the store: running it again, in any format, costs nothing.
+    r = live("batch", str(src), "-p", "hlrlookups", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert [row["msisdn"] for row in json.loads(r.stdout)] == [row["msisdn"] for row in rows_of(first.stdout)]
+    assert "nothing sent" in r.stderr and emu.charge_count() == 5
     r = live("batch", str(src), "-p", "hlrlookups", "--resume")
     assert r.exit_code == 0 and len(rows_of(r.stdout)) == 5
-    assert emu.charge_count() == 5  # --resume of a finished job exports, never resends
-    assert live("batch", str(src), "-p", "hlrlookups", "--yes").exit_code == 0
+    assert emu.charge_count() == 5
+    # Paying again needs --again, and without a terminal to ask on, --yes as well.
+    r = live("batch", str(src), "-p", "hlrlookups", "--again")
+    assert r.exit_code == 2 and emu.charge_count() == 5
+    assert live("batch", str(src), "-p", "hlrlookups", "--again", "--yes").exit_code == 0
     assert emu.charge_count() == 10
 
 
@@ -381,7 +394,7 @@ def test_offline_batch_streams_in_parallel_and_keeps_order(cli, tmp_path):
     assert [row["id"] for row in out] == [row[0] for row in rows]
     assert Counter(row["is_valid"] for row in out) == {"true": 39_960, "false": 40}
     assert {row["number_type"] for row in out if row["is_valid"] == "true"} == {"MOBILE"}
-    assert out[1]["number"] == nums[1]
+    assert out[1]["msisdn"] == nums[1]
 
 
 def test_interrupted_while_reading_the_input_resume_reads_it_again(emu, tmp_path):

@@ -13,15 +13,17 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPLETIONS = ROOT / "completions"
-BASH_SCRIPT = COMPLETIONS / "hlrcli.bash"
-ZSH_SCRIPT = COMPLETIONS / "_hlrcli"
-FISH_SCRIPT = COMPLETIONS / "hlrcli.fish"
-FORMATS = {"table", "csv", "json", "ndjson"}
+COMPLETIONS = ROOT / "completions"  # the generator
+SCRIPTS = ROOT / "hlrcli" / "completions"  # the scripts, shipped in the package
+BASH_SCRIPT = SCRIPTS / "hlrcli.bash"
+ZSH_SCRIPT = SCRIPTS / "_hlrcli"
+FISH_SCRIPT = SCRIPTS / "hlrcli.fish"
+FORMATS = {"table", "csv", "json", "ndjson", "xlsx"}
 SHELL_ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C"}  # no venv on PATH: completion must not need Python
 
 
@@ -68,7 +70,7 @@ def test_committed_scripts_match_the_app(gen: ModuleType, tree: object) -> None:
     # In memory: the committed files are compared, never rewritten, by the test.
     rendered = gen.render_all(tree)
     assert set(rendered) == {"hlrcli.bash", "_hlrcli", "hlrcli.fish"}
-    stale = gen.stale(COMPLETIONS, rendered)
+    stale = gen.stale(SCRIPTS, rendered)
     assert not stale, f"stale completion scripts {stale}: run `python completions/generate.py`"
 
 
@@ -123,7 +125,9 @@ done
 """
 
 
-def bash_complete_many(queries: list[list[str]], cwd: Path | None = None) -> list[list[str]]:
+def bash_complete_many(
+    queries: list[list[str]], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> list[list[str]]:
     """Run the bash completion function on each word list (last word = the one under the cursor)."""
     bash = shutil.which("bash")
     assert bash, "bash is required for the completion tests"
@@ -134,7 +138,7 @@ def bash_complete_many(queries: list[list[str]], cwd: Path | None = None) -> lis
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=SHELL_ENV,
+        env=env or SHELL_ENV,
         timeout=30,
     )
     assert proc.returncode == 0, proc.stderr
@@ -168,7 +172,11 @@ def bash_complete(*words: str, cwd: Path | None = None) -> list[str]:
         (["hlrcli", "coverage", "--sample-size", ""], {"LARGE", "MEDIUM", "SMALL"}),
         (["hlrcli", "-V", "config", "s"], {"set", "show"}),
         (["hlrcli", "config", "show", "--for"], {"--format"}),
-        (["hlrcli", "-"], {"--help", "-h", "--version", "-V", "--install-completion", "--show-completion"}),
+        # -v/-q also work before the subcommand; typer's own --install-completion is gone (static scripts).
+        (["hlrcli", "-"], {"--help", "-h", "--version", "-V", "--verbose", "-v", "--quiet", "-q"}),
+        (["hlrcli", "completion", ""], {"bash", "zsh", "fish"}),
+        # JOB arguments ask hlrcli for the job names; with no hlrcli on PATH (as here) they offer nothing.
+        (["hlrcli", "jobs", "results", ""], set()),
         # Numbers are not completed; nor is anything after a value that was skipped correctly.
         (["hlrcli", "lookup", ""], set()),
         (["hlrcli", "lookup", "-f", "json", ""], set()),
@@ -177,6 +185,27 @@ def bash_complete(*words: str, cwd: Path | None = None) -> list[str]:
 )
 def test_bash_completes(words: list[str], expected: set[str]) -> None:
     assert set(bash_complete(*words)) == expected
+
+
+def test_job_names_complete_from_the_store(tmp_path: Path) -> None:
+    from hlrcli.store import Job, Store
+
+    home = tmp_path / "home"
+    store = Store.open(home)
+    for name in ("night-2026-11", "night-2026-12", "noon"):
+        store.create_job(Job(name=name, provider="hlrlookups", kind="hlr", mode="async"))
+    store.close()
+    bin_dir = str(Path(sys.executable).parent)  # where the installed `hlrcli` script is
+    env = {**SHELL_ENV, "PATH": f"{bin_dir}:{SHELL_ENV['PATH']}", "HLRCLI_HOME": str(home)}
+    queries = [["hlrcli", "jobs", "results", "ni"], ["hlrcli", "jobs", "show", ""], ["hlrcli", "jobs", "list", ""]]
+    answers = bash_complete_many(queries, env=env)
+    assert answers == [["night-2026-11", "night-2026-12"], ["night-2026-11", "night-2026-12", "noon"], []]
+
+
+def test_completion_command_prints_the_shipped_scripts(cli: Any) -> None:
+    for shell, script in (("bash", BASH_SCRIPT), ("zsh", ZSH_SCRIPT), ("fish", FISH_SCRIPT)):
+        r = cli("completion", shell)
+        assert r.exit_code == 0 and r.stdout == script.read_text(encoding="utf-8")
 
 
 def test_bash_completes_subcommands_of_every_group(tree: object) -> None:

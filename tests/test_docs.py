@@ -18,7 +18,8 @@ def commands() -> Iterator[tuple[str, object]]:
         subs = getattr(cmd, "commands", None)
         if subs:
             for name, sub in sorted(subs.items()):
-                yield from walk(sub, f"{path} {name}".strip())
+                if not getattr(sub, "hidden", False):  # `jobs names` serves shell completion only
+                    yield from walk(sub, f"{path} {name}".strip())
         else:
             yield path, cmd
 

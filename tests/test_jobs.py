@@ -116,9 +116,17 @@ def test_show_list_delete_prune(live, emu, tmp_path):
     assert live("jobs", "show", "nope").exit_code == 2
     assert live("jobs", "prune", "--older-than", "1d").exit_code == 0
     assert [j["name"] for j in json.loads(live("jobs", "list", "-f", "json").stdout)] == ["j1"]
-    assert live("jobs", "prune", "--older-than", "0s").exit_code == 0
+    # Paid results are still due: neither prune nor delete removes the job without --force.
+    r = live("jobs", "prune", "--older-than", "0s")
+    assert r.exit_code == 0 and "removed 0 job(s)" in r.stderr and "kept j1: job j1 still awaits 1200" in r.stderr
+    assert live("jobs", "delete", "j1").exit_code == 2
+    r = live("jobs", "prune", "--older-than", "0s", "--force", "--dry-run")
+    assert "would remove 1 job(s): j1" in r.stderr
+    assert [j["name"] for j in json.loads(live("jobs", "list", "-f", "json").stdout)] == ["j1"]
+    assert live("jobs", "prune", "--older-than", "0s", "--force").exit_code == 0
     assert json.loads(live("jobs", "list", "-f", "json").stdout) == []
     assert live("jobs", "prune", "--older-than", "soon").exit_code == 2
+    assert live("jobs", "prune", "--older-than", "30").exit_code == 2  # a unit is required
 
 
 def test_lookup_on_async_provider_records_a_job(live, emu, tmp_path: Path):

@@ -45,7 +45,7 @@ def bodies(emu: Any, path: str) -> list[dict[str, Any]]:
     return [r.json() for r in emu.requests_to(path, "hlrlookups")]
 
 
-@pytest.mark.parametrize("fmt", [f.value for f in Format])
+@pytest.mark.parametrize("fmt", [f.value for f in Format if f is not Format.xlsx])  # xlsx: test_output
 def test_lookup_in_every_format(live, emu, fmt):
     numbers = [DE[0], DE[6], DE[8], DE[9]]
     r = live("lookup", *numbers, "-f", fmt)
@@ -74,13 +74,15 @@ def test_results_carry_every_field_the_provider_sent(live, emu, command, path, k
     stored = emu.stored_results()
     assert len(stored) == len(numbers)
     for number, row in zip(numbers, rows, strict=True):
-        assert row[key] == number
+        assert row["msisdn"] == number  # NT's `number` too: one name for the number in every command
         assert row["provider"] == "hlrlookups"
         assert row["error"] is None
         sent = stored[row["id"]]
         for field, value in sent.items():
             expected = value.strip() if isinstance(value, str) else value
-            assert row[field] == expected, field
+            if field == "cost":  # money is a number in JSON
+                expected = float(value)
+            assert row["msisdn" if field == "number" else field] == expected, field
     # The documented body: the number, route and storage (null unless given).
     assert sorted(b[key] for b in bodies(emu, path)) == sorted(numbers)
     assert all(b["route"] is None and b["storage"] is None for b in bodies(emu, path))

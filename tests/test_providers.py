@@ -39,7 +39,8 @@ def test_smspartner_lookup_prints_a_receipt(live, emu, fmt):
     assert body["phoneNumbers"] == ",".join(numbers)
     assert "notifyUrl" not in body and "tag" not in body
     assert row["campaign_id"] and row["campaign_id"].startswith("HLR")
-    numbers_cell = row["numbers"] if fmt == "json" else row["numbers"].split(";")
+    # CSV defuses the list cell ("+336…;+336…" would be read as a formula): its leading ' goes.
+    numbers_cell = row["numbers"] if fmt == "json" else row["numbers"].removeprefix("'").split(";")
     assert list(numbers_cell) == numbers
     assert Decimal(str(row["cost"])) == HLR_PRICE * len(numbers)
     assert row["currency"] == "EUR"
@@ -156,16 +157,18 @@ def test_smspartner_validate(live, emu, fmt):
     rows = rows_of(r.stdout) if fmt == "csv" else json.loads(r.stdout)
     [request] = emu.requests_to("/lookup", "smspartner")
     answer = requests.post(emu.smspartner_url + "/lookup", json={"apiKey": SMSP_KEY, **request.json()}).json()
-    assert [row["number"] for row in rows] == [FR[0], "0612345671", "abc"]
+    assert [row["msisdn"] for row in rows] == [FR[0], "0612345671", "abc"]
     for row, item in zip(rows, answer["lookup"], strict=True):
         valid = row["valid"] in (True, "true")
         assert valid is item["success"]
         if valid:
             assert row["e164"] == item["format"]["e164"]
-            assert row["international"] == item["format"]["international"]
+            # CSV defuses a cell a spreadsheet would run as a formula ("+33 6 …"): JSON has the text as sent.
+            assert row["international"] == ("'" if fmt == "csv" else "") + item["format"]["international"]
             assert row["national"] == item["format"]["national"]
-            assert row["type"] == item["type"]
-            assert row["country"] == item["countryCode"]
+            # The same vocabulary as `validate -p offline`: a type constant and an ISO country code.
+            assert (item["type"], row["type"]) == ("Mobile", "MOBILE")
+            assert (item["countryCode"], row["country"]) == ("France", "FR")
         else:
             assert row["reason"]
     assert emu.charge_count() == 0
@@ -177,7 +180,7 @@ def test_smspartner_balance_reports_credits(live, emu):
     assert r.exit_code == 0, r.stderr
     [row] = json.loads(r.stdout)
     me = requests.get(emu.smspartner_url + "/me", params={"apiKey": SMSP_KEY}).json()["credits"]
-    assert row["balance"] == str(me["balance"])
+    assert row["balance"] == float(me["balance"])  # money is a number in JSON
     assert row["currency"] == me["currency"]
     assert row["credit_hlr"] == str(me["creditHlr"])
     assert row["credit_sms"] == str(me["creditSms"])
@@ -191,7 +194,7 @@ def test_smspartner_balance_tolerates_other_field_names(live, emu):
     r = live("balance", "-p", "smspartner", "-f", "json")
     assert r.exit_code == 0, r.stderr
     [row] = json.loads(r.stdout)
-    assert (row["balance"], row["credit_hlr"], row["currency"]) == ("12.5", "2500", "EUR")
+    assert (row["balance"], row["credit_hlr"], row["currency"]) == (12.5, "2500", "EUR")  # money: a number
 
 
 @pytest.mark.parametrize("token", ["tok-pending", "tok-generating", "tok-ready", "tok-downloaded"])
@@ -324,13 +327,17 @@ def test_smspartner_lost_answer_is_not_resent(live, emu):
 
 
 def test_affiliate_explicit_reference(live, emu):
-    r = live("lookup", "-p", "affiliate", FR[0], "--reference", "order-17", "-f", "json")
+    r = live("lookup", "-p", "affiliate", FR[0], "--reference", "order17", "-f", "json")
     assert r.exit_code == 0, r.stderr
-    assert json.loads(r.stdout)[0]["reference"] == "order-17"
-    assert multipart(emu.requests_to("/hlr/create")[0])["reference"] == "order-17"
-    r = live("lookup", "-p", "affiliate", *FR[1:3], "--reference", "order-18", "-f", "json")
-    refs = [row["reference"] for row in json.loads(r.stdout)]
-    assert len(set(refs)) == 2 and all(ref.startswith("order-18") for ref in refs)
+    assert json.loads(r.stdout)[0]["reference"] == "order17"
+    assert multipart(emu.requests_to("/hlr/create")[0])["reference"] == "order17"
+    # The provider's rule: at most 32 letters and digits. Anything else is refused before sending.
+    for bad in ("order-17", "x" * 33, "ref 1"):
+        r = live("lookup", "-p", "affiliate", FR[1], "--reference", bad)
+        assert r.exit_code == 2 and "32 letters or digits" in r.stderr
+    r = live("lookup", "-p", "affiliate", FR[1], FR[2], "--reference", "order18")
+    assert r.exit_code == 2 and "one number" in r.stderr
+    assert len(emu.requests_to("/hlr/create")) == 1
 
 
 def test_affiliate_error_11_is_a_rejected_row(live, emu):
@@ -424,11 +431,14 @@ def test_affiliate_price_table(live, emu, tariff):
     r = live("price", "-p", "affiliate", *args, "-f", "json")
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
-    [request] = emu.requests_to("/hlr/prices", "affiliate") or emu.requests_to(f"/hlr/prices/{tariff}")
-    assert request.path == ("/hlr/prices" if tariff is None else f"/hlr/prices/{tariff}")
+    [request] = [q for q in emu.requests if q.path.startswith("/hlr/prices")]
+    # Without --tariff: the tariff lookups use (0), not the API's own default (9); stderr says which.
+    shown = tariff or "0"
+    assert request.path == f"/hlr/prices/{shown}"
+    assert f"tariff {shown}" in r.stderr and {row["route"] for row in rows} == {f"tariff {shown}"}
     answer = requests.get(emu.affiliate_url + request.path, headers={"X-API-KEY": live_key(emu)}).json()
     assert [(row["countrycode"], row["price"], row["currency"]) for row in rows] == [
-        (p["country"], p["price"], p["currency"]) for p in answer["prices"]
+        (p["country"], float(p["price"]), p["currency"]) for p in answer["prices"]
     ]
 
 
@@ -489,7 +499,7 @@ def test_offline_nt_number_types(cli, kind):
     assert r.exit_code == 0, r.stderr
     [row] = json.loads(r.stdout)
     pn = phonenumbers.parse(number)
-    assert row["number"] == number
+    assert row["msisdn"] == number
     assert row["number_type"] == TYPE_NAMES[kind]
     assert row["is_valid"] is True
     assert row["invalid_reason"] is None
@@ -500,7 +510,7 @@ def test_offline_nt_number_types(cli, kind):
     described = geocoder.description_for_number(pn, "en")
     assert row["regions"] == ([described] if described else [])
     assert row["timezones"] == [z for z in timezone.time_zones_for_number(pn) if z != "Etc/Unknown"]
-    assert row["cost"] == "0"
+    assert row["cost"] == 0  # money is a number in JSON
     assert row["provider"] == "offline"
 
 
@@ -539,7 +549,7 @@ def test_offline_nt_national_with_country(cli):
     national = phonenumbers.format_number(phonenumbers.parse(landline), PhoneNumberFormat.NATIONAL)
     r = cli("nt", "-p", "offline", national, "--country", "DE", "-f", "json")
     [row] = json.loads(r.stdout)
-    assert row["number"] == landline
+    assert row["msisdn"] == landline
     assert row["is_valid"] is True
 
 
@@ -561,7 +571,7 @@ def test_offline_validate(cli):
 def test_offline_duplicates_printed_each_time(cli):
     mobile = example(PhoneNumberType.MOBILE)
     r = cli("nt", "-p", "offline", mobile, mobile, "-f", "csv")
-    assert [row["number"] for row in rows_of(r.stdout)] == [mobile, mobile]
+    assert [row["msisdn"] for row in rows_of(r.stdout)] == [mobile, mobile]
 
 
 # capabilities and the default provider ---------------------------------------------------------------------
@@ -637,7 +647,8 @@ def test_no_provider_configured_falls_back_to_offline_with_a_notice(cli):
 def test_no_provider_and_a_live_only_command(cli):
     r = cli("lookup", FR[0])
     assert r.exit_code == 2
-    assert "offline" in r.stderr and "-p hlrlookups" in r.stderr
+    [line] = r.stderr.splitlines()
+    assert "lookup is not available on offline; configure hlrlookups or smspartner or affiliate" in line
 
 
 @pytest.mark.parametrize(
@@ -672,4 +683,5 @@ def test_unknown_provider_is_a_usage_error(live, emu):
     assert r.exit_code == 2
     assert "nosuch" in r.stderr
     live.env(HLRCLI_PROVIDER="bogus")
-    assert live("balance").exit_code == 2
+    r = live("balance")
+    assert r.exit_code == 3 and "HLRCLI_PROVIDER (from environment) must be" in r.stderr  # a bad setting

@@ -25,10 +25,10 @@ import pytest
 import requests
 
 from hlrcli.config import Settings
+from hlrcli.providers.smspartner import callback_result as smspartner_result
 from hlrcli.redact import redact
-from hlrcli.store import UNMATCHED, Job, Store
+from hlrcli.store import UNMATCHED, Job, NumberState, Store
 from hlrcli.webhook import webhook_token
-from hlrcli.webhook.parsers import smspartner_result
 from hlrcli.webhook.server import WebhookServer, make_server
 from tests.conftest import Cli, assert_no_secrets
 from tests.emulator import HLR_KEY, HLR_OLD_SECRET, HLR_SECRET, Emulator, digest_signature, php_json
@@ -157,8 +157,9 @@ class Running:
 
     def results(self, job: str | None = UNMATCHED) -> list[dict[str, Any]]:
         """Stored results of one job, or (job None) of every job."""
-        rows = self.store.deliveries(job) if job else self.store.query("SELECT * FROM deliveries ORDER BY id")
-        return [json.loads(r["result"]) for r in rows]
+        if job:
+            return [d.result for d in self.store.deliveries(job)]
+        return [json.loads(r["result"]) for r in self.store.query("SELECT result FROM deliveries ORDER BY id")]
 
 
 @pytest.fixture
@@ -207,10 +208,10 @@ def test_signed_delivery_is_stored_and_unknown_ids_land_in_unmatched(rx: Running
     r = rx.hlr({"type": "HLR", "results": [HLR_ITEM]})
     assert (r.status_code, r.text) == (200, "ok\n")
     [row] = rx.store.deliveries(UNMATCHED)
-    assert (row["provider"], row["result_key"], row["kind"], row["number"]) == (
+    assert (row.provider, row.result_key, row.kind, row.number) == (
         "hlrlookups", "3b4ac4b6ed1b", "hlr", "+905536939460",
     )  # fmt: skip
-    result = json.loads(row["result"])
+    result = row.result
     assert result["mnc"] == "03"  # trimmed
     assert result["storage"] == "ASYNC/API-2020-08"
     assert result["connectivity_status"] == "CONNECTED" and result["is_ported"] is False
@@ -271,14 +272,14 @@ def test_repeated_delivery_stores_one_result(rx: Running) -> None:
 def test_nt_webhook_alternative_keys_are_normalised(rx: Running) -> None:
     assert rx.hlr({"type": "NT", "results": [NT_ITEM]}).status_code == 200
     [row] = rx.store.deliveries(UNMATCHED)
-    assert (row["kind"], row["number"]) == ("nt", "+905536939460")
-    result = json.loads(row["result"])
+    assert (row.kind, row.number) == ("nt", "+905536939460")
+    result = row.result
     assert {k: result[k] for k in (
-        "number", "number_type", "query_status", "is_valid", "is_possibly_ported", "is_vanity_number",
+        "msisdn", "number_type", "query_status", "is_valid", "is_possibly_ported", "is_vanity_number",
         "qualifies_for_hlr_lookup", "original_network_name", "original_country_code", "info_text", "cost",
         "timestamp", "timezones", "regions", "mnc",
     )} == {
-        "number": "+905536939460", "number_type": "MOBILE", "query_status": "OK", "is_valid": True,
+        "msisdn": "+905536939460", "number_type": "MOBILE", "query_status": "OK", "is_valid": True,
         "is_possibly_ported": True, "is_vanity_number": False, "qualifies_for_hlr_lookup": True,
         "original_network_name": "Turk Telekom (AVEA)", "original_country_code": "TR",
         "info_text": "This number qualifies for HLR lookups.", "cost": "0.0050",
@@ -303,8 +304,8 @@ def test_nt_webhook_in_the_synchronous_spelling_too(rx: Running) -> None:
 def test_mnp_webhook(rx: Running) -> None:
     assert rx.hlr({"type": "MNP", "results": [MNP_ITEM]}).status_code == 200
     [row] = rx.store.deliveries(UNMATCHED)
-    assert (row["kind"], row["number"], row["result_key"]) == ("mnp", "+14156226819", "e428acb1c0ae")
-    result = json.loads(row["result"])
+    assert (row.kind, row.number, row.result_key) == ("mnp", "+14156226819", "e428acb1c0ae")
+    result = row.result
     expected = ("T-Mobile US", "LRN:4156226000", True)
     assert (result["ported_network_name"], result["extra"], result["is_ported"]) == expected
 
@@ -322,9 +323,9 @@ def test_smspartner_notification_form_json_and_multipart(rx: Running, encoding: 
         r = rx.http.send(prepared, timeout=10)
     assert r.status_code == 200, r.text
     [row] = rx.store.deliveries(UNMATCHED)
-    assert (row["provider"], row["result_key"], row["number"]) == ("smspartner", SMSP_NOTE["messageId"],
+    assert (row.provider, row.result_key, row.number) == ("smspartner", SMSP_NOTE["messageId"],
                                                                    "+33612345678")  # fmt: skip
-    result = json.loads(row["result"])
+    result = row.result
     assert {k: result[k] for k in ("msisdn", "id", "connectivity_status", "mccmnc", "mcc", "mnc", "is_ported",
                                    "error_code", "error_description", "raw_status", "timestamp")} == {
         "msisdn": "+33612345678", "id": SMSP_NOTE["messageId"], "connectivity_status": "ABSENT",
@@ -349,7 +350,7 @@ def test_smspartner_without_message_id_keys_on_number_and_date(rx: Running) -> N
     for _ in range(2):
         assert rx.post("smspartner", urlencode(note).encode(), FORM_TYPE).status_code == 200
     [row] = rx.store.deliveries(UNMATCHED)
-    assert row["result_key"] == "+33612345678|2024-05-02T10:11:12"
+    assert row.result_key == "+33612345678|2024-05-02T10:11:12"
 
 
 # affiliate -------------------------------------------------------------------------------------------------
@@ -360,8 +361,8 @@ def test_affiliate_interim_sent_then_final(rx: Running) -> None:
     assert rx.post("affiliate", json.dumps(AFF_FINAL).encode()).status_code == 200
     assert rx.post("affiliate", json.dumps(AFF_FINAL).encode()).status_code == 200  # a retry
     [row] = rx.store.deliveries(UNMATCHED)
-    assert (row["result_key"], row["number"]) == ("12124:active", "+380505142320")
-    result = json.loads(row["result"])
+    assert (row.result_key, row.number) == ("12124:active", "+380505142320")
+    result = row.result
     assert (result["connectivity_status"], result["raw_status"], result["mccmnc"], result["is_ported"]) == (
         "CONNECTED", "active", "25501", True,
     )  # fmt: skip
@@ -443,9 +444,13 @@ def test_wrong_method_path_and_content_type(rx: Running) -> None:
         (rx.http.post(rx.server.base_url + "/health", timeout=5), 405, "GET, HEAD"),
         (rx.http.post(rx.server.base_url + "/nope", data=b"{}", timeout=5), 404, None),
         (rx.http.get(f"http://127.0.0.1:{rx.server.port}/", timeout=5), 404, None),
-        (rx.post("hlrlookups", b"type=HLR", FORM_TYPE), 415, None),
-        (rx.post("hlrlookups", php_json({"type": "HLR", "results": []}), None), 415, None),
-        (rx.post("smspartner", b"phone=1", "text/plain"), 415, None),
+        (rx.post("hlrlookups", b"type=HLR", FORM_TYPE), 401, None),  # unsigned: refused before parsing
+        (
+            rx.post("hlrlookups", b"type=HLR", FORM_TYPE, {"X-Signatures": sign(HLR_KEY, HLR_SECRET, b"type=HLR")}),
+            400,
+            None,
+        ),  # signed, but not JSON
+        (rx.post("smspartner", b"phone=1", "image/png"), 415, None),
         (
             rx.post(
                 "hlrlookups",
@@ -492,9 +497,10 @@ def test_results_join_the_job_that_submitted_them(rx: Running) -> None:
     for provider, number in cases.items():
         rx.store.create_job(Job(name=f"job-{provider}", provider=provider, kind="hlr", mode="async"))
         rx.store.add_rows(f"job-{provider}", [(0, [number], number, None, None)])
-    rx.store.set_numbers("job-hlrlookups", [(cases["hlrlookups"], "submitted", {"sub_id": HLR_ITEM["id"]})])
-    rx.store.set_numbers("job-affiliate", [(cases["affiliate"], "submitted", {"reference": AFF_FINAL["reference"]})])
-    rx.store.set_numbers("job-smspartner", [(cases["smspartner"], "submitted", {})])
+    submitted = NumberState.SUBMITTED
+    rx.store.record("job-hlrlookups", [(cases["hlrlookups"], submitted, {"sub_id": HLR_ITEM["id"]})])
+    rx.store.record("job-affiliate", [(cases["affiliate"], submitted, {"reference": AFF_FINAL["reference"]})])
+    rx.store.record("job-smspartner", [(cases["smspartner"], submitted, {})])
 
     assert rx.hlr({"type": "HLR", "results": [HLR_ITEM, {**HLR_ITEM, "id": "ffffffffffff"}]}).status_code == 200
     assert rx.post("affiliate", json.dumps(AFF_FINAL).encode()).status_code == 200
@@ -502,9 +508,9 @@ def test_results_join_the_job_that_submitted_them(rx: Running) -> None:
 
     for provider, number in cases.items():
         [row] = rx.store.deliveries(f"job-{provider}")
-        assert row["number"] == number
-        [state] = rx.store.numbers_in(f"job-{provider}", ["done"])
-        assert json.loads(state["result"])["provider"] == provider
+        assert row.number == number
+        [joined] = rx.store.joined(f"job-{provider}")
+        assert joined.state is NumberState.DONE and joined.result and joined.result["provider"] == provider
     assert [r["id"] for r in rx.results(UNMATCHED)] == ["ffffffffffff"]
 
 
@@ -593,7 +599,10 @@ def test_emulator_affiliate_callbacks_via_the_cli(
 
 # CLI -------------------------------------------------------------------------------------------------------
 def test_webhook_url_rows_and_token(cli: Cli, isolated: Path) -> None:
-    r = cli("webhook", "url", "--base", "https://hooks.example.com/", "-f", "json")
+    hidden = cli("webhook", "url", "--base", "https://hooks.example.com/", "-f", "json")
+    assert hidden.exit_code == 0, hidden.stderr
+    assert "token=***" in hidden.stdout and "--show-token" in hidden.stderr
+    r = cli("webhook", "url", "--base", "https://hooks.example.com/", "-f", "json", "--show-token")
     assert r.exit_code == 0, r.stderr
     rows = json.loads(r.stdout)
     token = (Path(os.environ["HLRCLI_HOME"]) / "webhook-token").read_text().strip()
@@ -605,16 +614,17 @@ def test_webhook_url_rows_and_token(cli: Cli, isolated: Path) -> None:
     assert "SMSPARTNER_NOTIFY_URL" in rows[1]["configure"] and "--callback-url" in rows[2]["configure"]
     assert "API settings" in rows[0]["configure"]
     assert token not in r.stderr
-    again = cli("webhook", "url", "--base", "https://hooks.example.com", "-f", "json")
+    assert token not in hidden.stdout + hidden.stderr
+    again = cli("webhook", "url", "--base", "https://hooks.example.com", "-f", "json", "--show-token")
     assert json.loads(again.stdout) == rows  # generated once
 
-    local = cli("webhook", "url", "-f", "csv", "--path", "/")
+    local = cli("webhook", "url", "-f", "csv", "--path", "/", "--show-token")
     assert local.exit_code == 0
     assert "http://127.0.0.1:8080/smspartner?token=" in local.stdout
     assert "public HTTPS URL" in local.stderr and "reverse proxy" in local.stderr
 
     cli.env(HLRCLI_WEBHOOK_TOKEN="configured-token-0123456789")
-    configured = cli("webhook", "url", "--base", "https://h.example", "-f", "json")
+    configured = cli("webhook", "url", "--base", "https://h.example", "-f", "json", "--show-token")
     assert (
         json.loads(configured.stdout)[2]["url"]
         == "https://h.example/hlrcli/affiliate?token=configured-token-0123456789"

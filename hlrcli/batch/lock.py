@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hlrcli.batch.plan import check_job_name
 from hlrcli.errors import UsageError
 
 try:
@@ -15,14 +16,19 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks; SQLite sti
     fcntl = None  # type: ignore[assignment]
 
 
+def _lock_path(home: Path, job: str) -> Path:
+    directory = home / "locks"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # A job name becomes a file name: only names that cannot leave the locks directory.
+    return directory / f"{check_job_name(job)}.lock"
+
+
 @contextmanager
 def job_lock(home: Path, job: str) -> Iterator[None]:
     if fcntl is None:
         yield
         return
-    directory = home / "locks"
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / f"{job}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(_lock_path(home, job), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -31,3 +37,20 @@ def job_lock(home: Path, job: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def locked(home: Path, job: str) -> bool:
+    """Is a run of `job` holding its lock right now (in another process)?"""
+    if fcntl is None:
+        return False
+    path = _lock_path(home, job)
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

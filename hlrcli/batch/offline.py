@@ -14,10 +14,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any
 
-from hlrcli.batch.engine import RowShaper
 from hlrcli.batch.reader import Input
+from hlrcli.batch.rows import RowShaper
+from hlrcli.errors import ExitCode
 from hlrcli.numbers import normalise
-from hlrcli.output import Format, open_output, writer
+from hlrcli.output import Format, Style, check_table_size, format_for, open_output, writer
 
 CHUNK = 2000
 PARALLEL_ABOVE = 1 << 20  # input bytes (~30,000 rows); below this, starting workers costs more than it saves
@@ -75,45 +76,48 @@ def _chain(first: list[list[str]], rest: Iterator[list[list[str]]]) -> Iterator[
     yield from rest
 
 
-def run_offline(
-    ctx: Any,
-    provider: Any,
-    inp: Input,
-    kind: str,
-    country: str | None,
-    fmt: Format,
-    dry_run: bool = False,
-    concurrency: int = 8,
-) -> str:
-    shaper = RowShaper(inp.columns, kind, "sync", provider.name)
+def run_offline(ui: Any, provider: Any, inp: Input, req: Any) -> Any:
+    """An offline batch (no journal: it is free and quick to redo), streamed from input to output."""
+    from hlrcli.batch.service import BatchOutcome
+
+    shaper = RowShaper(inp.columns, req.kind, provider.name)
     index = inp.number_index
     rows = invalid = 0
-    if dry_run:
+    if req.dry_run:
         for cells in inp.rows():
             rows += 1
-            invalid += normalise(cells[index], country).error is not None
-        ctx.emit(
-            [
-                {
-                    "provider": provider.name,
-                    "type": kind,
-                    "rows": rows,
-                    "invalid_rows": invalid,
-                    "requests": 0,
-                    "estimated_cost": 0,
-                    "currency": "EUR",
-                }
-            ]
-        )
-        return f"{rows} rows, {invalid} invalid, nothing sent (dry run)"
+            invalid += normalise(cells[index], req.country).error is not None
+        report = {
+            "provider": provider.name,
+            "type": req.kind,
+            "rows": rows,
+            "invalid_rows": invalid,
+            "requests": 0,
+            "estimated_cost": 0,
+            "currency": "EUR",
+        }
+        return BatchOutcome(ExitCode.OK, None, summary=f"{rows} rows, {invalid} invalid, nothing sent (dry run)",
+                            report=report)  # fmt: skip
+    fmt = req.format or format_for(req.output) or Format.csv
+    check_table_size(fmt, inp.rows_total or 0)
+    style = Style(
+        columns=tuple(req.columns) if req.columns else None,
+        header=req.header is not False,
+        delimiter=";" if req.excel else inp.delimiter,
+        raw=bool(req.raw),
+        bom=bool(req.excel),
+    )
+    from hlrcli.batch.service import check_columns
+
+    check_columns(style, shaper.columns)
     names = shaper.result_cols
     valid_at = names.index("is_valid")
-    workers = max(1, min(concurrency, os.cpu_count() or 1))
-    with open_output(ctx.output, ctx.stdout) as stream:
-        out = writer(fmt, stream, columns=shaper.columns)
-        for cells, values in _results(inp, country, names, workers):
+    workers = max(1, min(req.concurrency or 8, os.cpu_count() or 1))
+    with open_output(req.output, req.stdout, binary=fmt is Format.xlsx, not_same_as=inp.path) as stream:
+        out = writer(fmt, stream, columns=shaper.columns, style=style)
+        for cells, values in _results(inp, req.country, names, workers):
             rows += 1
             invalid += not values[valid_at]
             out.write(shaper.shape(cells, dict(zip(names, values, strict=True))))
         out.close()
-    return f"{rows} rows, {invalid} invalid numbers, cost 0 (offline)"
+    return BatchOutcome(ExitCode.OK, None, summary=f"{rows} rows, {invalid} invalid numbers, cost 0 (offline)")

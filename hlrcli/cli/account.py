@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hlrcli.cli.common import CountryOpt, Ctx, command, finish, parse_numbers
-from hlrcli.errors import ExitCode, InputError, UsageError
+from hlrcli.errors import ExitCode, HlrcliError, InputError, UsageError
 
 if TYPE_CHECKING:
     from hlrcli.models import Check
@@ -77,19 +77,20 @@ def price(
     tariff: Annotated[int | None, typer.Option("--tariff", help="affiliate tariff 0-9", min=0, max=9)] = None,
     country: CountryOpt = None,
 ) -> None:
-    """Prices: of one lookup for a number, or (no number) the whole price list."""
+    """Prices: of one lookup for a number, or (no number) the whole price list (affiliate: a tariff's table)."""
     provider = ctx.provider("price")
-    if provider.name == "affiliate":
-        if number or route:
-            raise UsageError("affiliate publishes a price table only: use `hlrcli price -p affiliate [--tariff N]`")
-        ctx.emit(provider.prices(tariff))
-        return
-    if tariff is not None:
-        raise UsageError("--tariff only applies to -p affiliate")
+    if tariff is not None and "tariff" not in provider.options:
+        raise UsageError(f"--tariff only applies to -p affiliate (the provider here is {provider.name})")
     if number:
         ctx.emit([provider.price(_one_number(ctx, number, country), route_type.value, route)])
-    else:
-        ctx.emit(provider.price_list())
+        return
+    if route:
+        raise UsageError("--route prices one number: give the number too")
+    rows = provider.price_list(tariff=tariff) if tariff is not None else provider.price_list()
+    shown = {r.route for r in rows if r.route and r.route.startswith("tariff ")}
+    if shown:
+        ctx.notice(f"{provider.name} prices for {', '.join(sorted(shown))} (lookups use tariff 0 unless --tariff)")
+    ctx.emit(rows)
 
 
 @command(app, "coverage")
@@ -140,42 +141,60 @@ def rental_status(ctx: Ctx, token: Annotated[str, typer.Argument(help="rental to
         finish(ExitCode.FAILURE)
 
 
-@command(app, "providers")
+@command(app, "providers", uses=("data",))
 def providers_cmd(ctx: Ctx) -> None:
     """What each provider can do, and which ones are configured."""
     from hlrcli import providers
     from hlrcli.models import Capability
     from hlrcli.providers.base import COMMANDS
 
-    classes = {n: providers.provider_class(n) for n in providers.NAMES}
+    classes = providers.classes()
     rows = [
-        Capability(command, **{n: cls.capabilities.get(command, "—") for n, cls in classes.items()})
-        for command in COMMANDS
+        Capability(command, **{n: cls.capability(command) or "—" for n, cls in classes.items()}) for command in COMMANDS
     ]
-    state = {n: ("yes" if n == "offline" or cls.configured(ctx.settings) else "no") for n, cls in classes.items()}
+    half = providers.half_configured(ctx.settings)
+    state = {
+        n: "yes"
+        if not cls.required or cls.configured(ctx.settings)
+        else f"missing {', '.join(half[n])}"
+        if n in half
+        else "no"
+        for n, cls in classes.items()
+    }
     rows.append(Capability("configured", **state))
     ctx.emit(rows)
 
 
-@command(app, "doctor")
+@command(app, "doctor", uses=("provider", "data", "http"))
 def doctor(ctx: Ctx) -> None:
-    """Check each configured provider: reachability, clock skew, authentication, balance."""
+    """Check each configured provider: configuration, reachability, clock skew, authentication, balance."""
     from hlrcli import providers
     from hlrcli.models import Check
 
-    configured = [n for n in providers.LIVE if providers.provider_class(n).configured(ctx.settings)]
-    if ctx.provider_flag:
-        configured = [ctx.provider_name()]
     checks: list[Check] = []
-    if not configured:
+    half = providers.half_configured(ctx.settings)
+    names = providers.configured(ctx.settings) + list(half)
+    if ctx.provider_flag:
+        names = [ctx.provider_flag.lower()]
+        providers.provider_class(names[0])
+    for name, missing in half.items():
+        if name in names:
+            checks.append(Check(name, "configuration", "fail", f"not fully configured: set {', '.join(missing)}"))
+    if not names:
         checks.append(Check("offline", "configuration", "ok", "no live provider configured; offline works"))
-    for name in configured:
-        if name == "offline":
-            checks.append(Check("offline", "configuration", "ok", "libphonenumber, no network needed"))
+    for name in names:
+        if name in half:
+            continue
+        if name == providers.FREE:
+            checks.append(Check(name, "configuration", "ok", "libphonenumber, no network needed"))
+            continue
+        problems = [n for n in providers.provider_class(name).required if not ctx.settings.raw(n)]
+        if problems:
+            checks.append(Check(name, "configuration", "fail", f"not configured: set {', '.join(problems)}"))
             continue
         try:
             provider = providers.make(name, ctx.settings, ctx.runtime())
-        except Exception as exc:  # a bad setting is a finding here, not a crash
+        except HlrcliError as exc:  # a bad setting is a finding here, not a crash
             checks.append(Check(name, "configuration", "fail", str(exc)))
             continue
         try:
@@ -184,6 +203,6 @@ def doctor(ctx: Ctx) -> None:
             provider.close()
     ctx.emit(checks)
     failed = [c for c in checks if c.status == "fail"]
-    if any(c.check in ("authentication", "configuration") for c in failed):
+    if any(c.check in ("authentication", "configuration", "base URL") for c in failed):
         finish(ExitCode.CONFIG)
     finish(ExitCode.FAILURE if failed else ExitCode.OK)

@@ -1,7 +1,9 @@
-"""What every command shares: the common options (declared once), the run context, and error handling.
+"""What every command shares: the options (declared once, taken by the commands that use them), the run
+context, and the one place where an expected failure becomes one line on stderr and an exit code.
 
-`command()` registers a function with the common options appended, builds a `Ctx` from them, and turns
-expected failures into one line on stderr and an exit code (a traceback only under --verbose).
+`command()` registers a function with the option groups it names appended, builds a `Ctx` from them, and turns
+failures into `hlrcli: error: …` and the exit code (a traceback only under --verbose). `-v`/`-q` work before or
+after the subcommand.
 """
 
 from __future__ import annotations
@@ -20,23 +22,25 @@ from typing import Annotated, Any, TextIO, TypeVar
 import typer
 
 from hlrcli.config import Settings
-from hlrcli.errors import (
-    ExitCode,
-    HlrcliError,
-    NetworkError,
-    ProviderError,
-    UsageError,
-)
-from hlrcli.output import Format, open_output, render
+from hlrcli.errors import ExitCode, HlrcliError, NetworkError, ProviderError, UsageError
+from hlrcli.output import Format, Style, format_for, open_output, render
 from hlrcli.redact import redact, register
 
 T = TypeVar("T")
 
 
 def _complete_provider(incomplete: str) -> list[str]:
-    from hlrcli.providers import NAMES  # imported when completing, not for every command's start-up
+    from hlrcli.config import PROVIDER_NAMES  # no provider import for a TAB
 
-    return [p for p in NAMES if p.startswith(incomplete)]
+    return [p for p in PROVIDER_NAMES if p.startswith(incomplete)]
+
+
+def _positive(value: float | None) -> float | None:
+    import math
+
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise typer.BadParameter("must be a positive number")
+    return value
 
 
 ProviderOpt = Annotated[
@@ -44,44 +48,98 @@ ProviderOpt = Annotated[
     typer.Option(
         "-p",
         "--provider",
-        help="hlrlookups, smspartner, affiliate or offline [default: HLRCLI_PROVIDER, else the first configured]",
+        help="hlrlookups, smspartner, affiliate or offline [default: HLRCLI_PROVIDER, else the first configured "
+        "that can do it]",
         autocompletion=_complete_provider,
         show_default=False,
+        metavar="PROVIDER",
     ),
 ]
 FormatOpt = Annotated[
     Format | None,
-    typer.Option("-f", "--format", help="[default: table on a terminal, else csv; HLRCLI_FORMAT]", show_default=False),
+    typer.Option(
+        "-f",
+        "--format",
+        help="[default: the -o file's extension, else table on a terminal, else csv; HLRCLI_FORMAT]",
+        show_default=False,
+    ),
 ]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("-o", "--output", help="write to FILE (atomically) instead of stdout", show_default=False),
-]
+    typer.Option("-o", "--output", help="write to FILE (atomically) instead of stdout", show_default=False,
+                 metavar="FILE"),
+]  # fmt: skip
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option("--columns", help="only these fields, in this order (comma-separated), in any format",
+                 show_default=False, metavar="A,B,C"),
+]  # fmt: skip
+NoHeaderOpt = Annotated[bool, typer.Option("--no-header", help="CSV without its header line")]
+RawOpt = Annotated[bool, typer.Option("--raw", help="CSV: do not defuse cells a spreadsheet would run as formulas")]
 VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="trace HTTP requests on stderr (secrets redacted)")]
 QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="no notices or progress on stderr, only errors")]
 TimeoutOpt = Annotated[
     float | None,
-    typer.Option("--timeout", help="connect/read timeout in seconds [default: 30]", show_default=False),
-]
+    typer.Option("--timeout", help="connect/read timeout in seconds [default: 30]", show_default=False,
+                 callback=_positive, metavar="SECONDS"),
+]  # fmt: skip
 RetriesOpt = Annotated[
     int | None,
-    typer.Option("--retries", help="attempts for 429/5xx/refused connections [default: 5]", show_default=False),
-]
+    typer.Option("--retries", help="attempts for 5xx and refused connections [default: 5]", show_default=False,
+                 min=1, max=20),
+]  # fmt: skip
 CountryOpt = Annotated[
     str | None,
-    typer.Option("-c", "--country", help="country (ISO code, e.g. DE) for numbers written in national format"),
-]
+    typer.Option("-c", "--country", help="country (ISO code, e.g. DE) for numbers written in national format",
+                 metavar="CC"),
+]  # fmt: skip
 
-_COMMON = (
-    ("provider", ProviderOpt),
-    ("fmt", FormatOpt),
-    ("output", OutputOpt),
-    ("verbose", VerboseOpt),
-    ("quiet", QuietOpt),
-    ("timeout", TimeoutOpt),
-    ("retries", RetriesOpt),
-)
-_COMMON_DEFAULTS: dict[str, Any] = {"verbose": False, "quiet": False}
+# Option groups a command takes (`uses=`); -v and -q are always there.
+GROUPS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "provider": (("provider", ProviderOpt),),
+    "data": (("fmt", FormatOpt), ("output", OutputOpt), ("columns", ColumnsOpt), ("no_header", NoHeaderOpt),
+             ("raw", RawOpt)),
+    "http": (("timeout", TimeoutOpt), ("retries", RetriesOpt)),
+}  # fmt: skip
+ALWAYS = (("verbose", VerboseOpt), ("quiet", QuietOpt))
+DEFAULTS: dict[str, Any] = {"verbose": False, "quiet": False, "no_header": False, "raw": False}
+
+
+class Bar:
+    """A progress bar on stderr when it is a terminal (and not --quiet); otherwise nothing at all."""
+
+    def __init__(self, ctx: Ctx, total: int | None, label: str) -> None:
+        self.cost = 0.0
+        self.progress: Any = None
+        if ctx.stderr_is_tty and not ctx.quiet and total != 0:  # None: not known yet (still reading)
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[cost]}"),
+                console=Console(file=ctx.stderr),
+                transient=False,
+            )
+            self.task = self.progress.add_task(label, total=total, cost="", rate="")
+            self.progress.start()
+
+    def advance(self, count: int, cost: float) -> None:
+        self.cost += cost
+        if self.progress is not None:
+            self.progress.update(self.task, advance=count, cost=f"€{self.cost:.4f}")
+            speed = self.progress.tasks[0].speed
+            if speed:
+                self.progress.update(self.task, rate=f"{speed:.1f}/s")
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
 
 
 @dataclass
@@ -96,42 +154,68 @@ class Ctx:
     quiet: bool = False
     timeout: float | None = None
     retries: int | None = None
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    columns: tuple[str, ...] | None = None
+    no_header: bool = False
+    raw: bool = False
+    stdout: TextIO | None = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _providers: dict[str, Any] = field(default_factory=dict)
-    _chosen: str | None = None
+    _chosen: dict[str, str] = field(default_factory=dict)
 
-    # stderr: everything that is not data.
+    # stderr: everything that is not data (the service's Ui).
     def notice(self, message: str) -> None:
         if not self.quiet:
-            print(f"hlrcli: {redact(message)}", file=self.stderr, flush=True)
+            self._say(message)
 
     def warn(self, message: str) -> None:
-        print(f"hlrcli: {redact(message)}", file=self.stderr, flush=True)
+        self._say(message)
 
     def trace(self, message: str) -> None:
         if self.verbose:
-            print(f"hlrcli: [trace] {redact(message)}", file=self.stderr, flush=True)
+            self._say(f"[trace] {message}")
+
+    def _say(self, message: str) -> None:
+        for line in redact(message).splitlines() or [""]:
+            print(f"hlrcli: {line}", file=self.stderr, flush=True)
 
     @property
     def stderr_is_tty(self) -> bool:
         return _isatty(self.stderr)
+
+    def can_ask(self) -> bool:
+        return _isatty(sys.stdin) and _isatty(self.stderr)
+
+    def confirm(self, question: str) -> bool:
+        """y/N on the terminal. Ctrl-D answers no; Ctrl-C stops (exit 130), one line either way."""
+        print(f"hlrcli: {question} [y/N] ", end="", file=self.stderr, flush=True)
+        try:
+            answer = sys.stdin.readline()
+        except KeyboardInterrupt:
+            print(file=self.stderr)
+            raise
+        if not answer:  # Ctrl-D
+            print(file=self.stderr)
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
+    def progress(self, total: int | None, label: str) -> Bar:
+        return Bar(self, total, label)
 
     # Output.
     @property
     def fmt(self) -> Format:
         if self.fmt_flag:
             return self.fmt_flag
+        named = format_for(self.output)
+        if named:
+            return named
         configured = self.settings.get("HLRCLI_FORMAT")
         if configured:
-            try:
-                return Format(configured.lower())
-            except ValueError:
-                raise UsageError(f"HLRCLI_FORMAT must be one of {', '.join(f.value for f in Format)}") from None
-        if self.output is not None:
-            suffix = self.output.suffix.lower().lstrip(".")
-            return {"json": Format.json, "ndjson": Format.ndjson, "jsonl": Format.ndjson}.get(suffix, Format.csv)
+            return Format(configured)
         return Format.table if _isatty(self.stdout) else Format.csv
+
+    def style(self) -> Style:
+        return Style(columns=self.columns, header=not self.no_header, raw=self.raw)
 
     def emit(
         self,
@@ -140,49 +224,47 @@ class Ctx:
         summary: Sequence[str] | None = None,
     ) -> int:
         """Data to stdout or -o FILE; `summary` narrows what a terminal table shows (other formats get all)."""
-        with open_output(self.output, self.stdout) as stream:
-            return render(records, self.fmt, stream, columns, summary)
+        fmt = self.fmt
+        with open_output(self.output, self.stdout, binary=fmt is Format.xlsx) as stream:
+            return render(records, fmt, stream, columns, summary, style=self.style())
 
-    # Providers.
+    # Providers (the service's ProviderFactory).
     def runtime(self, concurrency: int = 4, per_minute: float | None = None) -> Any:
         from hlrcli.providers.base import Runtime
 
         return Runtime(
             timeout=self.timeout or self.settings.get_float("HLRCLI_TIMEOUT"),
             attempts=self.retries or int(self.settings.get_float("HLRCLI_RETRIES")),
+            give_up_after=self.settings.get_duration("HLRCLI_GIVE_UP_AFTER") or 900.0,
             pool_size=max(16, concurrency),
             per_minute=per_minute,
             trace=self.trace,
             notice=self.notice,
         )
 
-    def provider_name(self) -> str:
-        if self._chosen is None:
+    def provider_name(self, command: str) -> str:
+        if command not in self._chosen:
             from hlrcli import providers
 
-            self._chosen = providers.choose(self.provider_flag, self.settings, self.notice)
-        return self._chosen
+            self._chosen[command] = providers.choose(command, self.provider_flag, self.settings, self.notice)
+        return self._chosen[command]
 
     def provider(
-        self, command: str, concurrency: int = 4, per_minute: float | None = None, name: str | None = None
+        self, command: str, *, name: str | None = None, concurrency: int = 4, per_minute: float | None = None
     ) -> Any:
-        """The chosen provider (or `name`, e.g. a job's own), after checking it can do `command`."""
+        """The provider for `command` (or `name`, e.g. a job's own), after checking it can do it."""
         from hlrcli import providers
 
-        name = name or self.provider_name()
+        name = name or self.provider_name(command)
         providers.require(name, command)
         if name not in self._providers:
             self._providers[name] = providers.make(name, self.settings, self.runtime(concurrency, per_minute))
         return self._providers[name]
 
-    def data_format(self, default: Format) -> Format:
-        """Like `fmt`, but with a default of our choosing when neither flag, setting nor file name decides."""
-        if self.fmt_flag or self.settings.get("HLRCLI_FORMAT") or self.output is not None:
-            return self.fmt
-        return default
+    def jobs(self) -> Any:
+        from hlrcli.batch.service import Jobs
 
-    def can_ask(self) -> bool:
-        return _isatty(sys.stdin) and _isatty(self.stderr)
+        return Jobs(self.settings, self, self.provider)
 
     def close(self) -> None:
         for p in self._providers.values():
@@ -190,53 +272,80 @@ class Ctx:
         self._providers.clear()
 
 
-def _isatty(stream: TextIO) -> bool:
+def _isatty(stream: TextIO | None) -> bool:
     try:
-        return stream.isatty()
+        return bool(stream is not None and stream.isatty())
     except (AttributeError, ValueError):
         return False
 
 
-def make_ctx(**common: Any) -> Ctx:
-    flags = {"HLRCLI_PROVIDER": common.get("provider")}
+def _split_columns(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    names = tuple(c.strip() for c in text.split(",") if c.strip())
+    if not names:
+        raise UsageError("--columns takes field names separated by commas, e.g. --columns msisdn,connectivity_status")
+    return names
+
+
+def make_ctx(**options: Any) -> Ctx:
+    flags = {"HLRCLI_PROVIDER": options.get("provider")}
     settings = Settings.load(flags)
     register(settings.secrets())
     return Ctx(
         settings=settings,
-        provider_flag=common.get("provider"),
-        fmt_flag=common.get("fmt"),
-        output=common.get("output"),
-        verbose=bool(common.get("verbose")),
-        quiet=bool(common.get("quiet")),
-        timeout=common.get("timeout"),
-        retries=common.get("retries"),
+        provider_flag=options.get("provider"),
+        fmt_flag=options.get("fmt"),
+        output=options.get("output"),
+        verbose=bool(options.get("verbose")),
+        quiet=bool(options.get("quiet")),
+        timeout=options.get("timeout"),
+        retries=options.get("retries"),
+        columns=_split_columns(options.get("columns")),
+        no_header=bool(options.get("no_header")),
+        raw=bool(options.get("raw")),
     )
 
 
-def fail(ctx_verbose: bool, exc: BaseException, code: int) -> typer.Exit:
-    if ctx_verbose:
+def fail(verbose: bool, exc: BaseException, code: int) -> typer.Exit:
+    if verbose:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         print(redact(text), file=sys.stderr, end="")
     return typer.Exit(code)
 
 
-def command(app: typer.Typer, name: str | None = None, **kw: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Register `fn(ctx, ...)` as a command taking the common options."""
+ROOT_FLAGS: dict[str, bool] = {}  # -v/-q given before the subcommand (`hlrcli -v lookup …`), set by the app
+
+
+def _root_flags() -> dict[str, bool]:
+    return ROOT_FLAGS
+
+
+def command(
+    app: typer.Typer, name: str | None = None, *, uses: Sequence[str] = ("provider", "data", "http"), **kw: Any
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Register `fn(ctx, ...)` as a command taking the option groups in `uses` (and -v/-q)."""
 
     def deco(fn: Callable[..., T]) -> Callable[..., T]:
         sig = inspect.signature(fn, eval_str=True)
         own = [p for p in sig.parameters.values() if p.name != "ctx"]
-        # A command may give a common option's name its own meaning (`jobs results --timeout` is a wait).
-        shared = [(n, a) for n, a in _COMMON if n not in {p.name for p in own}]
-        common = [
-            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=_COMMON_DEFAULTS.get(n), annotation=a)
+        taken = {p.name for p in own}
+        # A command may give a shared option's name its own meaning (`jobs results --timeout` is a wait).
+        shared = [(n, a) for group in uses for n, a in GROUPS[group] if n not in taken] + [
+            (n, a) for n, a in ALWAYS if n not in taken
+        ]
+        extra = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=DEFAULTS.get(n), annotation=a)
             for n, a in shared
         ]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             options = {n: kwargs.pop(n, None) for n, _ in shared}
-            verbose = bool(options.get("verbose"))
+            root = _root_flags()
+            options["verbose"] = bool(options.get("verbose") or root.get("verbose"))
+            options["quiet"] = bool(options.get("quiet") or root.get("quiet"))
+            verbose = options["verbose"]
             try:
                 ctx = make_ctx(**options)
                 try:
@@ -250,7 +359,7 @@ def command(app: typer.Typer, name: str | None = None, **kw: Any) -> Callable[[C
                 raise fail(verbose, exc, int(exc.exit_code)) from None
             except KeyboardInterrupt as exc:
                 print("hlrcli: interrupted", file=sys.stderr, flush=True)
-                raise fail(verbose, exc, 130) from None
+                raise fail(verbose, exc, int(ExitCode.INTERRUPTED)) from None
             except BrokenPipeError:
                 # The reader went away (`| head`): not an error worth a line.
                 _silence_stdout()
@@ -263,7 +372,7 @@ def command(app: typer.Typer, name: str | None = None, **kw: Any) -> Callable[[C
                 )
                 raise fail(verbose, exc, int(ExitCode.FAILURE)) from None
 
-        wrapper.__signature__ = sig.replace(parameters=own + common)  # type: ignore[attr-defined]
+        wrapper.__signature__ = sig.replace(parameters=own + extra)  # type: ignore[attr-defined]
         app.command(name, **kw)(wrapper)
         return fn
 
@@ -274,29 +383,39 @@ def _silence_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         pass
 
 
 # Numbers ------------------------------------------------------------------------------------------------------
+def read_numbers(raw: Sequence[str]) -> list[str]:
+    """The NUMBER arguments, where `-` means: one number per line from stdin."""
+    if "-" not in raw:
+        return list(raw)
+    if _isatty(sys.stdin):
+        print("hlrcli: reading numbers from stdin, one per line (Ctrl-D to finish)", file=sys.stderr, flush=True)
+    out: list[str] = []
+    for item in raw:
+        if item == "-":
+            out += [line.strip() for line in sys.stdin if line.strip()]
+        else:
+            out.append(item)
+    if not out:
+        raise UsageError("no number given on stdin")
+    return out
+
+
 def parse_numbers(ctx: Ctx, raw: Sequence[str], country: str | None, *, strict: bool) -> list[Any]:
     """Normalise every number; with `strict` (paid lookups) report each unusable one on stderr first."""
     from hlrcli.numbers import check_country, normalise
 
     country = check_country(country)
-    numbers = [normalise(r, country) for r in raw]
+    numbers = [normalise(r, country) for r in read_numbers(raw)]
     if strict:
         for n in numbers:
             if n.error:
                 ctx.warn(f"{n.raw!r}: {n.error} (not sent)")
     return numbers
-
-
-def only_for(current: str, owner: str, **given: Any) -> None:
-    """Refuse provider-specific options (e.g. --tag) on another provider: silently ignoring them would mislead."""
-    used = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None]
-    if used and current != owner:
-        raise UsageError(f"{', '.join(used)} only applies to -p {owner} (the provider here is {current})")
 
 
 def run_pool(

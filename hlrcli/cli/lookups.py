@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hlrcli.cli.common import CountryOpt, Ctx, command, finish, only_for, parse_numbers, run_pool
+from hlrcli.cli.common import CountryOpt, Ctx, command, finish, parse_numbers, run_pool
 from hlrcli.errors import ExitCode, InputError
 
 if TYPE_CHECKING:  # models and phonenumbers load when a command runs, not for --help or completion
@@ -16,36 +16,37 @@ if TYPE_CHECKING:  # models and phonenumbers load when a command runs, not for -
 app = typer.Typer()
 
 NumbersArg = Annotated[
-    list[str], typer.Argument(help="numbers: +E.164, 00…, or national with --country", show_default=False)
+    list[str],
+    typer.Argument(
+        help="numbers: +E.164, 00…, or national with --country; - reads them from stdin",
+        show_default=False,
+        metavar="NUMBER...",
+    ),
 ]
 RouteOpt = Annotated[str | None, typer.Option("--route", help="hlrlookups route id (3 characters)")]
 StorageOpt = Annotated[str | None, typer.Option("--storage", help="hlrlookups storage (report) name")]
 
 
-def result_row(kind: str) -> type:
-    from hlrcli.models import HlrResult, MnpResult, NtResult
-
-    return {"hlr": HlrResult, "mnp": MnpResult, "nt": NtResult}[kind]
-
-
 def _sync(ctx: Ctx, kind: str, command_name: str, raw: list[str], country: str | None, **opts: Any) -> None:
+    from hlrcli.batch.service import check_options
+
     provider = ctx.provider(command_name)
-    numbers = parse_numbers(ctx, raw, country, strict=provider.charges)
-    if not provider.charges:
+    opts = check_options(provider, opts)
+    numbers = parse_numbers(ctx, raw, country, strict=provider.billed)
+    if not provider.billed:
         # Offline answers invalid numbers too (that is its job), so nothing is filtered out.
         ctx.emit(provider.lookup(kind, n, **opts) for n in numbers)
         return
-    key = "number" if kind == "nt" else "msisdn"
+    from hlrcli.batch.rows import RESULT_TYPES
+    from hlrcli.numbers import distinct
 
     def failed(n: Number, error: str) -> Any:
-        return result_row(kind)(**{key: n.e164 or n.raw}, provider=provider.name, error=error)
+        return RESULT_TYPES[kind](msisdn=n.e164 or n.raw, provider=provider.name, error=error)
 
     def lost(n: Number, error: str) -> Any:
         # The row carries the error, but stderr must say it too: stdout may be a file nobody reads now.
         ctx.warn(f"{n.e164}: {error}")
         return failed(n, error)
-
-    from hlrcli.numbers import distinct
 
     todo = distinct(numbers)
     rows, code = run_pool(todo, lambda n: provider.lookup(kind, n, **opts), lost)
@@ -61,13 +62,20 @@ def lookup(
     country: CountryOpt = None,
     route: RouteOpt = None,
     storage: StorageOpt = None,
-    notify_url: Annotated[str | None, typer.Option("--notify-url", help="smspartner: where results are POSTed")] = None,
+    notify_url: Annotated[
+        str | None, typer.Option("--notify-url", help="smspartner: where results are POSTed", metavar="URL")
+    ] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="smspartner: tag (≤ 20 characters)")] = None,
     tariff: Annotated[int | None, typer.Option("--tariff", help="affiliate: tariff 0-9", min=0, max=9)] = None,
-    callback_url: Annotated[str | None, typer.Option("--callback-url", help="affiliate: results URL")] = None,
+    callback_url: Annotated[
+        str | None, typer.Option("--callback-url", help="affiliate: results URL", metavar="URL")
+    ] = None,
     reference: Annotated[
         str | None,
-        typer.Option("--reference", help="affiliate: reference (default: derived from number and day)"),
+        typer.Option(
+            "--reference",
+            help="affiliate: your reference for one number, ≤ 32 letters/digits [default: derived from number and day]",
+        ),
     ] = None,
 ) -> None:
     """HLR lookup: is the number live (CONNECTED/ABSENT/INVALID_MSISDN/UNDETERMINED), network, porting, roaming.
@@ -75,19 +83,22 @@ def lookup(
     hlrlookups answers at once; smspartner and affiliate answer later: a receipt is printed now.
     A lookup whose answer is lost (timeout, dropped connection) is sent once more, so it may be billed twice.
     """
-    name = ctx.provider_name()
-    only_for(name, "smspartner", notify_url=notify_url, tag=tag)
-    only_for(name, "affiliate", tariff=tariff, callback_url=callback_url, reference=reference)
-    only_for(name, "hlrlookups", route=route, storage=storage)
     provider = ctx.provider("lookup")
-    if provider.capabilities["lookup"] == "sync":
-        _sync(ctx, "hlr", "lookup", numbers, country, route=route, storage=storage)
+    opts = {"route": route, "storage": storage, "notify_url": notify_url, "tag": tag, "tariff": tariff,
+            "callback_url": callback_url, "reference": reference}  # fmt: skip
+    if provider.capability("lookup") == "sync":
+        _sync(ctx, "hlr", "lookup", numbers, country, **opts)
         return
-    from hlrcli.cli.submit import submit_now
-
     parsed = parse_numbers(ctx, numbers, country, strict=True)
-    opts = {"notify_url": notify_url, "tag": tag, "tariff": tariff, "callback_url": callback_url}
-    submit_now(ctx, provider, parsed, reference=reference, **opts)
+    outcome = ctx.jobs().submit_now(provider, parsed, **opts)
+    for sub in outcome.submissions:
+        if sub.state not in ("SUBMITTED", "ALREADY_SUBMITTED"):
+            ctx.warn(f"{sub.msisdn}: not submitted: {sub.error or sub.state}")
+    if outcome.refused < len(outcome.submissions):
+        ctx.notice(f"accepted (job {outcome.job}): {provider.where_results(opts)}; "
+                   f"`hlrcli jobs results {outcome.job} --wait` exports them")  # fmt: skip
+    ctx.emit(outcome.records)
+    finish(ExitCode.USAGE if any(not n.ok for n in parsed) else ExitCode.FAILURE if outcome.refused else ExitCode.OK)
 
 
 @command(app, "mnp")
@@ -111,12 +122,10 @@ def nt(
     storage: StorageOpt = None,
 ) -> None:
     """Number type: landline, mobile, VoIP, toll-free, premium… (offline: free, from libphonenumber)."""
-    only_for(ctx.provider_name(), "hlrlookups", route=route, storage=storage)
-    opts = {"route": route, "storage": storage} if (route or storage) else {}
-    _sync(ctx, "nt", "nt", numbers, country, **opts)
+    _sync(ctx, "nt", "nt", numbers, country, route=route, storage=storage)
 
 
-@command(app, "validate")
+@command(app, "validate", uses=("provider", "data", "http"))
 def validate(ctx: Ctx, numbers: NumbersArg, country: CountryOpt = None) -> None:
     """Format check, free: valid or not (and why), type, country, E.164/international/national forms."""
     provider = ctx.provider("validate")
@@ -126,7 +135,9 @@ def validate(ctx: Ctx, numbers: NumbersArg, country: CountryOpt = None) -> None:
 @command(app, "status")
 def status(
     ctx: Ctx,
-    ids: Annotated[list[str] | None, typer.Argument(help="HLR ids returned at submission", show_default=False)] = None,
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="HLR ids returned at submission", show_default=False, metavar="ID...")
+    ] = None,
     reference: Annotated[
         list[str] | None,
         typer.Option("--reference", "-r", help="look up by your reference instead (repeatable)"),

@@ -12,17 +12,13 @@ import typer
 
 from hlrcli.cli.common import Ctx, command
 from hlrcli.errors import UsageError
-from hlrcli.webhook import DEFAULT_PATH, PROVIDERS, TOKEN_PROVIDERS, normalise_path, webhook_token
+from hlrcli.webhook import DEFAULT_PATH, PROVIDERS, normalise_path, token_providers, webhook_token
 
 app = typer.Typer(help="Receive asynchronous results from the providers (webhook receiver).")
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8080
-DEFAULT_MAX_BODY = 16 * 1024 * 1024  # hlrcli.webhook.server.DEFAULT_MAX_BODY, not imported: keeps --help fast
-WHERE = {
-    "hlrlookups": "hlr-lookups.com account, API settings page: webhook URL (signed with your key and secret)",
-    "smspartner": "SMSPARTNER_NOTIFY_URL (`hlrcli config set SMSPARTNER_NOTIFY_URL URL`) or --notify-url",
-    "affiliate": "AFFILIATE_SMS_CALLBACK_URL (`hlrcli config set AFFILIATE_SMS_CALLBACK_URL URL`) or --callback-url",
-}
+DEFAULT_MAX_BODY = 8 * 1024 * 1024  # hlrcli.webhook.server.DEFAULT_MAX_BODY, not imported: keeps --help fast
+DEFAULT_MAX_CONNECTIONS = 16
 
 HostOpt = Annotated[str, typer.Option("--host", help="address to listen on (keep it private: see the README)")]
 PortOpt = Annotated[int, typer.Option("--port", help="TCP port (0: any free port)", min=0, max=65535)]
@@ -33,7 +29,7 @@ def _is_local(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
-@command(app, "serve")
+@command(app, "serve", uses=())
 def serve(
     ctx: Ctx,
     host: HostOpt = DEFAULT_HOST,
@@ -42,6 +38,9 @@ def serve(
     max_body: Annotated[
         int, typer.Option("--max-body", help="largest request body accepted, in bytes (413 above)", min=1)
     ] = DEFAULT_MAX_BODY,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", help="requests read at once (503 beyond, the sender retries)", min=1)
+    ] = DEFAULT_MAX_CONNECTIONS,
 ) -> None:
     """Run the webhook receiver until Ctrl-C or SIGTERM: results are stored in the job store.
 
@@ -61,7 +60,7 @@ def serve(
 
     try:
         try:
-            server = make_server(ctx.settings, store, host, port, path, max_body, log)
+            server = make_server(ctx.settings, store, host, port, path, max_body, log, max_connections)
         except OSError as exc:
             raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         _announce(ctx, server)
@@ -85,14 +84,15 @@ def serve(
 def _announce(ctx: Ctx, server: Any) -> None:
     base = server.base_url
     ctx.notice(f"webhook receiver listening on {base} (store: {ctx.settings.home() / 'jobs.sqlite3'})")
-    ctx.notice(f"  POST {base}/hlrlookups")
-    for provider in sorted(TOKEN_PROVIDERS, reverse=True):
-        ctx.notice(f"  POST {base}/{provider}?token=…")
+    for provider in PROVIDERS:
+        ctx.notice(f"  POST {base}/{provider}" + ("?token=…" if provider in token_providers() else ""))
     ctx.notice(f"  GET  {base}/health")
     ctx.notice("`hlrcli webhook url --base https://your.host` prints the URLs to configure, token included")
-    if server.receiver.hlr_credentials is None:
+    for provider in sorted(server.receiver.unverifiable):
+        from hlrcli.providers import provider_class
+
         ctx.warn(
-            "webhook: HLR_LOOKUPS_API_KEY/HLR_LOOKUPS_API_SECRET are not set: hlrlookups deliveries cannot "
+            f"webhook: {'/'.join(provider_class(provider).required)} not set: {provider} deliveries cannot "
             "be verified and are refused (401; the provider retries them for about a day)"
         )
     if not _is_local(server.host):
@@ -117,7 +117,7 @@ def _restore(previous: dict[int, Any]) -> None:
         signal.signal(sig, handler)
 
 
-@command(app, "url")
+@command(app, "url", uses=("data",))
 def url(
     ctx: Ctx,
     base: Annotated[
@@ -129,11 +129,17 @@ def url(
         ),
     ] = None,
     path: PathOpt = DEFAULT_PATH,
+    show_token: Annotated[
+        bool, typer.Option("--show-token", help="print the token in the URLs (hidden by default: it is a secret)")
+    ] = False,
 ) -> None:
     """The URL to configure at each provider; smspartner's and affiliate's carry the webhook token.
 
-    The token is HLRCLI_WEBHOOK_TOKEN, else one generated once and kept in HLRCLI_HOME/webhook-token.
+    The token is HLRCLI_WEBHOOK_TOKEN, else one generated once and kept in HLRCLI_HOME/webhook-token; it is
+    shown as *** unless --show-token.
     """
+    from hlrcli.providers import provider_class
+
     if base is None:
         origin = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
         ctx.notice(
@@ -143,14 +149,18 @@ def url(
     else:
         origin = _origin(ctx, base)
     prefix = origin + normalise_path(path)
-    token = quote(webhook_token(ctx.settings), safe="")
+    secret = webhook_token(ctx.settings)  # made (or checked) now either way
+    token = quote(secret, safe="") if show_token else "***"
     rows = []
     for provider in PROVIDERS:
         address = f"{prefix}/{provider}"
-        if provider in TOKEN_PROVIDERS:
+        if provider in token_providers():
             address += f"?token={token}"
-        rows.append({"provider": provider, "url": address, "configure": WHERE[provider]})
-    ctx.notice("the smspartner and affiliate URLs contain the webhook token: treat them as secrets")
+        rows.append({"provider": provider, "url": address, "configure": provider_class(provider).callback_setup})
+    if show_token:
+        ctx.notice("these URLs contain the webhook token: treat them as secrets")
+    else:
+        ctx.notice("token hidden; --show-token prints the URLs to paste into the settings")
     ctx.emit(rows)
 
 

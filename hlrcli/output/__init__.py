@@ -1,20 +1,27 @@
 """Every byte of data output goes through here: one writer per format, streaming where the format allows.
 
-Commands hand over records (dataclasses or dicts); they never format by hand.
+Commands hand over records (dataclasses or dicts); they never format by hand. CSV cells that a spreadsheet
+would run as a formula are defused with a leading `'` (OWASP's rule; `--raw` turns it off), money is a number
+in JSON, and `-o FILE` only ever replaces a regular file, atomically.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
+
+from hlrcli.errors import DiskFull, UsageError
 
 
 class Format(str, Enum):
@@ -22,6 +29,36 @@ class Format(str, Enum):
     csv = "csv"
     json = "json"
     ndjson = "ndjson"
+    xlsx = "xlsx"
+
+
+SUFFIXES = {".csv": Format.csv, ".txt": Format.csv, ".tsv": Format.csv, ".json": Format.json,
+            ".ndjson": Format.ndjson, ".jsonl": Format.ndjson, ".xlsx": Format.xlsx}  # fmt: skip
+MONEY = frozenset({"cost", "price", "amount", "balance", "estimated_cost", "cost_total", "cost_unity"})
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
+@dataclass(frozen=True)
+class Style:
+    """How tabular text output looks: the columns, CSV details, spreadsheet safety."""
+
+    columns: tuple[str, ...] | None = None  # --columns: these, in this order
+    header: bool = True  # --no-header: CSV without its header line
+    delimiter: str = ","  # a batch keeps its input's delimiter
+    raw: bool = False  # --raw: no formula defusing
+    bom: bool = False  # --excel: UTF-8 with BOM (and `;`), so Excel opens it right
+
+
+def format_for(path: Path | str | None) -> Format | None:
+    """The format a file name asks for; None for no file; UsageError for an extension we do not write."""
+    if path is None or str(path) == "-":
+        return None
+    suffix = Path(path).suffix.lower()
+    if suffix in SUFFIXES:
+        return SUFFIXES[suffix]
+    if suffix in (".xls", ".xlsm", ".ods", ".numbers", ".html", ".xml", ".parquet"):
+        raise UsageError(f"cannot write {suffix} files: use .csv, .json, .ndjson or .xlsx (or give -f)")
+    return None
 
 
 def to_dict(record: Any) -> dict[str, Any]:
@@ -35,7 +72,7 @@ def to_dict(record: Any) -> dict[str, Any]:
 def _cell(value: Any) -> str:
     kind = type(value)  # exact-type checks first: this runs for every cell of a million-row CSV
     if kind is str:
-        return value
+        return value  # type: ignore[no-any-return]
     if value is None:
         return ""
     if kind is bool:
@@ -45,16 +82,35 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _jsonable(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+def defuse(text: str) -> str:
+    """A CSV cell a spreadsheet would run as a formula, prefixed with `'` (OWASP CSV injection rule)."""
+    if not text:
+        return text
+    first = text[0]
+    if first in "=@\t\r" or (first in "+-" and not _PLAIN_NUMBER.fullmatch(text)):
+        return "'" + text
+    return text
+
+
+def _jsonable(key: str, value: Any) -> Any:
+    if type(value) is tuple:
+        return list(value)
+    if key in MONEY and isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return number if math.isfinite(number) else value
+    return value
 
 
 class Writer:
     """Receives rows one at a time; `close` finishes the document."""
 
-    def __init__(self, stream: TextIO, columns: Sequence[str] | None = None) -> None:
+    def __init__(self, stream: TextIO, columns: Sequence[str] | None = None, style: Style | None = None) -> None:
         self.stream = stream
-        self.columns = list(columns) if columns else None
+        self.style = style or Style()
+        self.columns = list(self.style.columns or columns or []) or None
         self.count = 0
 
     def write(self, record: Any) -> None:
@@ -72,22 +128,34 @@ class Writer:
 
 
 class CsvWriter(Writer):
-    def _write(self, row: dict[str, Any]) -> None:
-        if self.count == 0:
-            self._csv = csv.writer(self.stream, lineterminator="\n")
+    def __init__(self, stream: TextIO, columns: Sequence[str] | None = None, style: Style | None = None) -> None:
+        super().__init__(stream, columns, style)
+        self._csv = csv.writer(self.stream, lineterminator="\n", delimiter=self.style.delimiter)
+        self._started = False
+
+    def _start(self) -> None:
+        self._started = True
+        if self.style.bom:
+            self.stream.write("\ufeff")
+        if self.style.header and self.columns:
             self._csv.writerow(self.columns)
-        self._csv.writerow([_cell(row.get(c)) for c in self.columns or ()])
+
+    def _write(self, row: dict[str, Any]) -> None:
+        if not self._started:
+            self._start()
+        cells = [_cell(row.get(c)) for c in self.columns or ()]
+        self._csv.writerow(cells if self.style.raw else [defuse(c) for c in cells])
 
     def close(self) -> None:
-        if self.count == 0 and self.columns:
-            csv.writer(self.stream, lineterminator="\n").writerow(self.columns)
+        if not self._started:
+            self._start()
         super().close()
 
 
 class NdjsonWriter(Writer):
     def _write(self, row: dict[str, Any]) -> None:
         cols = self.columns or list(row)
-        self.stream.write(json.dumps({c: _jsonable(row.get(c)) for c in cols}, ensure_ascii=False) + "\n")
+        self.stream.write(json.dumps({c: _jsonable(c, row.get(c)) for c in cols}, ensure_ascii=False) + "\n")
 
 
 class JsonWriter(Writer):
@@ -96,118 +164,81 @@ class JsonWriter(Writer):
     def _write(self, row: dict[str, Any]) -> None:
         cols = self.columns or list(row)
         self.stream.write("[\n  " if self.count == 0 else ",\n  ")
-        self.stream.write(json.dumps({c: _jsonable(row.get(c)) for c in cols}, ensure_ascii=False))
+        self.stream.write(json.dumps({c: _jsonable(c, row.get(c)) for c in cols}, ensure_ascii=False))
 
     def close(self) -> None:
         self.stream.write("[]\n" if self.count == 0 else "\n]\n")
         super().close()
 
 
-STATUS_STYLES = {
-    "CONNECTED": "green",
-    "ABSENT": "yellow",
-    "INVALID_MSISDN": "red",
-    "UNDETERMINED": "magenta",
-    "PENDING": "cyan",
-    "SUBMITTED": "cyan",
-    "ok": "green",
-    "fail": "red",
-    "warn": "yellow",
-    "skip": "dim",
-}
+TABLE_MAX = 1000  # rows: beyond this a terminal table is unreadable and CSV/JSON are the right tools
 
 
 class TableWriter(Writer):
-    """A rich table; buffers (tables are for a terminal, i.e. small outputs)."""
+    """A rich table sized to the terminal; buffers (tables are for a terminal, i.e. small outputs)."""
 
-    def __init__(self, stream: TextIO, columns: Sequence[str] | None = None, summary: Sequence[str] | None = None):
-        super().__init__(stream, columns)
-        self.explicit_columns = columns is not None
+    def __init__(
+        self,
+        stream: TextIO,
+        columns: Sequence[str] | None = None,
+        style: Style | None = None,
+        summary: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(stream, columns, style)
+        self.explicit_columns = bool(self.style.columns)
         self.summary = list(summary) if summary else None
         self.rows: list[dict[str, Any]] = []
 
     def _write(self, row: dict[str, Any]) -> None:
+        if len(self.rows) >= TABLE_MAX:
+            raise UsageError(f"the table format is for small outputs (≤ {TABLE_MAX} rows); use csv, json or ndjson")
         self.rows.append(row)
 
     def close(self) -> None:
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
+        from hlrcli.output.table import render_table
 
-        # Off a terminal (a file, a pipe) nothing limits the width: never wrap cells there.
-        width = None if _isatty(self.stream) else 10_000
-        console = Console(file=self.stream, no_color="NO_COLOR" in os.environ or None, soft_wrap=False, width=width)
-
-        def styled(value: Any) -> Text:
-            text = _cell(value)
-            return Text(text, style=STATUS_STYLES.get(text, ""))
-
-        if len(self.rows) == 1 and not self.explicit_columns:
-            table = Table(show_header=False, box=None, pad_edge=False)
-            table.add_column(style="bold")
-            table.add_column()
-            for key, value in self.rows[0].items():
-                if value not in (None, "", ()):
-                    table.add_row(key, styled(value))
-        else:
-            cols = self.summary or self.columns or []
-            cols = [c for c in cols if any(r.get(c) not in (None, "", ()) for r in self.rows)] or cols
-            table = Table(header_style="bold")
-            for i, col in enumerate(cols):
-                # Narrow terminals: shorten cells with an ellipsis rather than stacking letters vertically,
-                # but never the first column (the number the row is about).
-                cells = [_cell(r.get(col)) for r in self.rows]
-                statuses = [len(c) for c in cells if c in STATUS_STYLES]  # never shorten a status
-                widest = max((len(c) for c in cells), default=len(col))  # no rows: an empty table
-                keep = widest if i == 0 else max([min(len(col), 10), *statuses])
-                table.add_column(col, overflow="ellipsis", no_wrap=i == 0, min_width=keep)
-            for row in self.rows:
-                table.add_row(*(styled(row.get(c)) for c in cols))
-        console.print(table)
+        render_table(self.stream, self.rows, self.columns, self.summary, whole=not self.explicit_columns)
         super().close()
-
-
-TABLE_MAX = 1000  # rows: beyond this a terminal table is unreadable and CSV/JSON are the right tools
 
 
 def check_table_size(fmt: Format, rows: int) -> None:
     if fmt is Format.table and rows > TABLE_MAX:
-        from hlrcli.errors import UsageError
-
         raise UsageError(f"the table format is for small outputs (≤ {TABLE_MAX} rows); use csv, json or ndjson")
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def writer(
     fmt: Format,
-    stream: TextIO,
+    stream: Any,
     columns: Sequence[str] | None = None,
     sample: Any = None,
     summary: Sequence[str] | None = None,
+    style: Style | None = None,
 ) -> Writer:
     """A writer for `fmt`. The table shows `summary` columns, else those `sample`'s class names in TABLE."""
     if fmt is Format.table:
-        return TableWriter(stream, columns, summary=summary or getattr(sample, "TABLE", None))
-    return {Format.csv: CsvWriter, Format.json: JsonWriter, Format.ndjson: NdjsonWriter}[fmt](stream, columns)
+        return TableWriter(stream, columns, style, summary=summary or getattr(sample, "TABLE", None))
+    if fmt is Format.xlsx:
+        from hlrcli.output.xlsx import XlsxWriter
+
+        return XlsxWriter(stream, columns, style)
+    classes: dict[Format, type[Writer]] = {Format.csv: CsvWriter, Format.json: JsonWriter, Format.ndjson: NdjsonWriter}
+    return classes[fmt](stream, columns, style)
 
 
 def render(
     records: Iterable[Any],
     fmt: Format,
-    stream: TextIO,
+    stream: Any,
     columns: Sequence[str] | None = None,
     summary: Sequence[str] | None = None,
+    style: Style | None = None,
 ) -> int:
     """Write every record; returns how many were written."""
     it = iter(records)
     first = next(it, None)
-    out = writer(fmt, stream, columns, sample=first, summary=summary)
+    out = writer(fmt, stream, columns, sample=first, summary=summary, style=style)
+    if style and style.columns and first is not None:
+        check_columns(style.columns, to_dict(first))
     if first is not None:
         out.write(first)
         for record in it:
@@ -216,25 +247,91 @@ def render(
     return out.count
 
 
+def check_columns(wanted: Sequence[str], row: Mapping[str, Any]) -> None:
+    unknown = [c for c in wanted if c not in row]
+    if unknown:
+        raise UsageError(f"unknown column(s) for --columns: {', '.join(unknown)}; available: {', '.join(row)}")
+
+
+def _is_special(path: Path) -> bool:
+    """A FIFO, a character device (/dev/stdout, /dev/null) or a socket: written through, never replaced."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
+def sweep_parts(target: Path) -> None:
+    """Remove `.NAME.PID.*.part` files a killed run left beside `target` (their process is gone)."""
+    for part in target.parent.glob(f".{target.name}.*.part"):
+        pid = part.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
-def open_output(path: str | Path | None, stdout: TextIO) -> Iterator[TextIO]:
-    """stdout, or a file that appears only when complete (temp file in the same directory, then rename)."""
+def open_output(
+    path: str | Path | None, stdout: TextIO | None, *, binary: bool = False, not_same_as: Path | None = None
+) -> Iterator[Any]:
+    """stdout, or a file that appears only when complete (temp file in the same directory, then rename).
+
+    A FIFO or a device is written through; a symlink keeps pointing where it did and its target is replaced;
+    anything else that is not a regular file is refused, as is the input file itself.
+    """
     if path is None or str(path) == "-":
-        yield stdout
+        if stdout is None or getattr(stdout, "closed", False):
+            raise UsageError("standard output is closed: write to a file with -o FILE")
+        yield stdout.buffer if binary else stdout  # type: ignore[union-attr]
         return
     target = Path(path)
+    if not_same_as is not None and target.exists():
+        try:
+            if target.samefile(not_same_as):
+                raise UsageError(f"-o {target} is the input file: write the results somewhere else")
+        except OSError:
+            pass
+    if _is_special(target):
+        try:
+            fh: IO[Any] = open(target, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"}))  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+        with fh:
+            yield fh
+        return
+    if target.is_symlink():
+        target = target.resolve()
+    if target.exists() and not target.is_file():
+        raise UsageError(f"cannot write {target}: it is not a regular file")
+    if target.parent.is_dir():
+        sweep_parts(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part", dir=target.parent or ".")
     except OSError as exc:
-        from hlrcli.errors import UsageError
-
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
         # mkstemp makes the file 0600; the result should look like any other file the user writes.
         os.chmod(fd, _file_mode(target))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as out:
+            yield out
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise DiskFull(f"disk full while writing {target}; nothing was replaced") from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

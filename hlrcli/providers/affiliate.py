@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any
 
+from hlrcli import payloads
 from hlrcli.config import Settings
 from hlrcli.errors import AuthError, ProviderError, UsageError
 from hlrcli.models import (
@@ -19,13 +22,14 @@ from hlrcli.models import (
     CONNECTED,
     PENDING,
     UNDETERMINED,
+    CallbackResult,
     Check,
     HlrResult,
     PriceRow,
     Submission,
 )
 from hlrcli.numbers import Number
-from hlrcli.providers.base import HttpProvider, Runtime
+from hlrcli.providers.base import HttpProvider, Pricer, ResultsBy, Runtime
 from hlrcli.redact import register
 
 STATUS = {
@@ -39,10 +43,20 @@ READ_OWN_ERRORS = frozenset({400, 404, 409, 422})
 SUBMITTED, ALREADY, REJECTED = "SUBMITTED", "ALREADY_SUBMITTED", "REJECTED"
 
 
+REFERENCE = re.compile(r"[A-Za-z0-9]{1,32}")  # the provider's rule: at most 32 letters and digits
+DEFAULT_TARIFF = 0
+_NETWORK = re.compile(r"\d{5,6}")
+
+
 def reference_for(msisdn: str, scope: str) -> str:
-    """A stable reference for (scope, number): the same job or day always yields the same key."""
-    digest = hashlib.sha256(f"{scope}:{msisdn}".encode()).hexdigest()[:24]
-    return f"hlrcli-{digest}"
+    """A stable reference for (scope, number): the same job or day always yields the same key (32 characters)."""
+    return "h" + hashlib.sha256(f"{scope}:{msisdn}".encode()).hexdigest()[:31]
+
+
+def check_reference(reference: str) -> str:
+    if not REFERENCE.fullmatch(reference):
+        raise UsageError("--reference must be 1 to 32 letters or digits (affiliate-sms.com's rule)")
+    return reference
 
 
 def today_scope() -> str:
@@ -61,13 +75,11 @@ def check_tariff(tariff: int | None) -> None:
 class Affiliate(HttpProvider):
     name = "affiliate"
     title = "affiliate-sms.com"
-    capabilities: ClassVar[dict[str, str]] = {
-        "lookup": "async",
-        "status": "yes",
-        "price": "yes",
-        "batch": "hlr (async)",
-    }
-    async_types = frozenset({"hlr"})
+    bulk_kinds = frozenset({"hlr"})
+    results_by = ResultsBy.POLL
+    resend_free = True  # a resent reference is answered "already exists" and not billed again
+    options = frozenset({"tariff", "callback_url", "reference"})
+    callback_setup = "AFFILIATE_SMS_CALLBACK_URL (`hlrcli config set AFFILIATE_SMS_CALLBACK_URL URL`) or --callback-url"
     required = ("AFFILIATE_SMS_API_KEY",)
     base_setting = "AFFILIATE_SMS_BASE_URL"
     auth_hint = "check AFFILIATE_SMS_API_KEY; run `hlrcli doctor`"
@@ -78,12 +90,15 @@ class Affiliate(HttpProvider):
         super().__init__(settings, runtime)
         self.chunk_size = int(settings.get_float("AFFILIATE_SMS_BATCH_SIZE") or 500)
 
+    @staticmethod
+    def is_refusal(body: Any) -> bool:
+        # An error answer is {"error": "<code other than 0>", "errorDescription": ...}; nothing was created.
+        return isinstance(body, dict) and str(body.get("error", "0")) not in ("0", "") and "result" not in body
+
     def client_options(self) -> dict[str, Any]:
         return {"headers": {"X-API-KEY": self.key}}
 
     def _checked(self, data: Any, what: str) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise ProviderError(f"affiliate: unexpected answer to {what}")
         code = str(data.get("error", "0"))
         if code in ("0", ""):
             return data
@@ -120,12 +135,12 @@ class Affiliate(HttpProvider):
         data = self.http.request(
             "PUT", "/hlr/create", files=fields, charged=True, replays=1, accept_statuses=READ_OWN_ERRORS
         )
-        if not isinstance(data, dict):
-            raise ProviderError("affiliate: unexpected answer to /hlr/create")
         if len(items) == 1 and "result" not in data:
             return [self._submission(numbers[0], references[0], data)]
         self._checked(data, "/hlr/create")
-        by_ref = {str(r.get("reference")): r for r in data.get("result") or []}
+        if not isinstance(data.get("result"), list):
+            raise self.shape_error("/hlr/create", charged=True)
+        by_ref = {str(r.get("reference")): r for r in data["result"] if isinstance(r, dict)}
         return [self._submission(n, ref, by_ref.get(ref, {})) for n, ref in zip(numbers, references, strict=True)]
 
     def _submission(self, number: Number, reference: str, item: dict[str, Any]) -> Submission:
@@ -147,20 +162,33 @@ class Affiliate(HttpProvider):
         text = item.get("errorDescription") or item.get(" errorDescription") or "not in the answer"
         return Submission(state=REJECTED, error=f"{text} (error {code})", **base)
 
-    def submit(self, kind: str, numbers: Sequence[Number], **opts: Any) -> list[Submission]:
-        scope = opts.get("scope") or today_scope()
-        chosen = opts.get("reference_map") or {}  # explicit references (`lookup --reference`) by number
-        references = [chosen.get(n.e164 or n.raw) or reference_for(n.e164 or n.raw, scope) for n in numbers]
+    def references(self, numbers: Sequence[str], scope: str, **opts: Any) -> dict[str, str]:
+        explicit = opts.get("reference")
+        if explicit:
+            if len(numbers) != 1:
+                raise UsageError("--reference names one lookup: give one number with it")
+            return {numbers[0]: check_reference(explicit)}
+        return {n: reference_for(n, scope) for n in numbers}
+
+    def submit(self, kind: str, numbers: Sequence[Number], *, scope: str, **opts: Any) -> list[Submission]:
+        keys = self.references([n.e164 or n.raw for n in numbers], scope, **opts)
+        references = [keys[n.e164 or n.raw] for n in numbers]
         return self.create(numbers, references, opts.get("tariff"), opts.get("callback_url"))
+
+    def lookup_scope(self) -> str:
+        return today_scope()  # same number, same day → same reference: repeating a lookup is free
 
     def status(self, hlr_id: str | None = None, reference: str | None = None) -> HlrResult:
         path = f"/hlr/reference/{reference}" if reference else f"/hlr/{hlr_id}"
         data = self._checked(self.http.request("GET", path, accept_statuses=READ_OWN_ERRORS), path)
         return result_from(data, self.name)
 
-    def prices(self, tariff: int | None = None) -> list[PriceRow]:
+    def price_list(self, **opts: Any) -> list[PriceRow]:
+        """The price table of a tariff: the one lookups use (0) unless asked (the API's own default is 9)."""
+        tariff = opts.get("tariff")
+        tariff = DEFAULT_TARIFF if tariff is None else tariff
         check_tariff(tariff)
-        path = "/hlr/prices" if tariff is None else f"/hlr/prices/{tariff}"
+        path = f"/hlr/prices/{tariff}"
         data = self._checked(self.http.request("GET", path, accept_statuses=READ_OWN_ERRORS), path)
         return [
             PriceRow(
@@ -169,18 +197,65 @@ class Affiliate(HttpProvider):
                 countrycode=p.get("country"),
                 countryname=p.get("country_name"),
                 mcc=_s(p.get("mcc")),
-                route=None if tariff is None else f"tariff {tariff}",
+                route=f"tariff {tariff}",
                 currency=p.get("currency"),
                 provider=self.name,
             )
             for p in data.get("prices") or []
         ]
 
-    def doctor(self) -> Iterable[Check]:
-        checks, _ = self._probe(
-            lambda: self.prices(0), "API key accepted by /hlr/prices (affiliate has no auth-test endpoint)"
+    def pricer(self, kind: str, options: Mapping[str, Any]) -> Pricer:
+        try:
+            table = self.price_list(tariff=options.get("tariff"))
+        except ProviderError:
+            table = []
+        by_code: dict[str, float] = {}
+        for row in table:
+            for key in (row.countrycode, row.countryname):
+                if key and row.price is not None:
+                    by_code.setdefault(str(key).upper(), float(row.price))
+
+        def price(region: str | None, sample: str) -> float | None:
+            if region and region.upper() in by_code:
+                return by_code[region.upper()]
+            from hlrcli.numbers import country_name
+
+            return by_code.get((country_name(region) or "").upper())
+
+        return price
+
+    def where_results(self, options: Mapping[str, Any]) -> str:
+        return (
+            "fetch results with `hlrcli status ID… -p affiliate` or `hlrcli jobs poll JOB`, or receive them at "
+            "the callback URL"
         )
-        yield from checks
+
+    @classmethod
+    def parse_callback(cls, body: bytes, content_type: str | None) -> list[CallbackResult]:
+        """Callbacks (format undocumented): the poll answer's shape, as JSON or form fields."""
+        return [callback_result(item) for item in payloads.items(payloads.decode(body, content_type), "callbacks")]
+
+    def doctor(self) -> Iterable[Check]:
+        what = "API key accepted by /hlr/prices (affiliate has no auth-test endpoint)"
+        checks, _ = self._probe(lambda: self.price_list(), what)
+        moved = next((c for c in checks if c.status == "fail" and "HTTP 404" in c.detail), None)
+        if moved is None:
+            yield from checks
+            return
+        # Seed 003 puts the API at /hlr/create; the provider's general page at /rest/{module}/{function}.
+        base = self.http.base_url
+        self.http.base_url = base + "/rest"
+        try:
+            alt, _ = self._probe(lambda: self.price_list(), what)
+        finally:
+            self.http.base_url = base
+        if all(c.status == "ok" for c in alt):
+            yield Check(self.name, "base URL", "warn",
+                        f"{base}/hlr/prices answered 404 but {base}/rest/hlr/prices works: "
+                        f"set AFFILIATE_SMS_BASE_URL={base}/rest")  # fmt: skip
+            yield from alt
+        else:
+            yield Check(self.name, "base URL", "fail", f"{base}/hlr/prices and {base}/rest/hlr/prices answered 404")
 
 
 def result_from(data: dict[str, Any], provider: str = "affiliate") -> HlrResult:
@@ -192,7 +267,9 @@ def result_from(data: dict[str, Any], provider: str = "affiliate") -> HlrResult:
             details = json.loads(details)
         except ValueError:
             details = {}
-    network = _s(data.get("network")) or None  # "" while pending
+    raw_network = (_s(data.get("network")) or "").strip() or None  # "" while pending
+    # An MCC+MNC is 5 or 6 digits; anything else ("unknown") says the network is not known.
+    network = raw_network if raw_network and _NETWORK.fullmatch(raw_network) else None
     msisdn = _s(data.get("msisdn")) or ""
     return HlrResult(
         msisdn=msisdn if not msisdn or msisdn.startswith("+") else "+" + msisdn,
@@ -206,6 +283,7 @@ def result_from(data: dict[str, Any], provider: str = "affiliate") -> HlrResult:
         is_roaming=_flag(details.get("roaming")),
         timestamp=_s(data.get("statusDatetime") or data.get("createdDatetime")),
         raw_status=raw,
+        raw_network=raw_network if network is None else None,
         provider=provider,
     )
 
@@ -216,3 +294,33 @@ def _flag(value: Any) -> bool | None:
 
 def _s(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+# The poll answer's fields (what `result_from` reads), looked up case-insensitively in a callback.
+CALLBACK_FIELDS = ("id", "reference", "msisdn", "network", "status", "details", "createdDatetime", "statusDatetime")
+
+
+def callback_result(item: Mapping[str, Any]) -> CallbackResult:
+    f = payloads.lower_keys(item)
+    data = {name: f.get(name.lower()) for name in CALLBACK_FIELDS}
+    if not isinstance(data["details"], dict | str):
+        # Form callbacks flatten `details` into top-level ported/roaming fields.
+        data["details"] = {k: f[k] for k in ("ported", "roaming") if k in f}
+    hlr_id, reference = payloads.text(data["id"]), payloads.text(data["reference"])
+    if not hlr_id and not reference:
+        raise payloads.PayloadError("an affiliate callback needs id or reference")
+    record = result_from({**data, "id": hlr_id, "reference": reference})
+    number = payloads.e164(record.msisdn)
+    if number and record.msisdn != number:
+        record = replace(record, msisdn=number)
+    # The status is part of the key: an interim "sent" must not make the final callback a duplicate.
+    key = f"{hlr_id or 'reference:' + (reference or '')}:{record.raw_status or ''}"
+    return CallbackResult(
+        provider="affiliate",
+        result_key=key,
+        kind="hlr",
+        number=number,
+        result={**payloads.record_dict(record), "raw": dict(item)},
+        match={"sub_id": hlr_id, "reference": reference},
+        final=record.connectivity_status != PENDING,
+    )

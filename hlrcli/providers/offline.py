@@ -6,7 +6,7 @@ No network and no account; nothing is charged. What it cannot know: whether a nu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, carrier, geocoder, timezone
@@ -37,15 +37,13 @@ _country_zones = getattr(timezone, "_country_level_time_zones_for_number", timez
 class Offline(Provider):
     name = "offline"
     title = "libphonenumber (no network)"
-    capabilities: ClassVar[dict[str, str]] = {"nt": "free", "validate": "free", "batch": "nt"}
-    sync_types = frozenset({"nt"})
-    charges = False
+    billed = False
 
-    def nt(self, number: Number, **opts: Any) -> NtResult:
+    def nt(self, number: Number, *, replays: int = 1, **opts: Any) -> NtResult:
         pn = number.parsed
         if pn is None:
             return NtResult(
-                number=number.raw,
+                msisdn=number.raw,
                 number_type="UNKNOWN",
                 query_status="OK",
                 is_valid=False,
@@ -71,7 +69,7 @@ class Offline(Provider):
             if ptype in MOBILE_TYPES:
                 network = carrier.name_for_valid_number(pn, "en") or None
         return NtResult(
-            number=number.e164 or number.raw,
+            msisdn=number.e164 or number.raw,
             number_type=kind,
             query_status="OK",
             is_valid=valid,
@@ -92,9 +90,9 @@ class Offline(Provider):
     def validate_one(self, number: Number) -> Validation:
         pn = number.parsed
         if pn is None or number.error:
-            return Validation(number=number.raw, valid=False, reason=number.error, provider=self.name)
+            return Validation(msisdn=number.raw, valid=False, reason=number.error, provider=self.name)
         return Validation(
-            number=number.raw,
+            msisdn=number.raw,
             valid=True,
             type=NUMBER_TYPES.get(phonenumbers.number_type(pn), "UNKNOWN"),
             country=phonenumbers.region_code_for_number(pn),

@@ -5,15 +5,29 @@ The API key travels in JSON bodies and query strings, so it is registered for re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
+from hlrcli import payloads
 from hlrcli.config import Settings
 from hlrcli.errors import AuthError, ConfigError, ProviderError, UsageError
-from hlrcli.models import Balance, Check, Receipt, RentalStatus, Submission, Validation
+from hlrcli.models import (
+    ABSENT,
+    CONNECTED,
+    INVALID_MSISDN,
+    UNDETERMINED,
+    Balance,
+    CallbackResult,
+    Check,
+    HlrResult,
+    Receipt,
+    RentalStatus,
+    Submission,
+    Validation,
+)
 from hlrcli.numbers import Number
 from hlrcli.providers.base import HttpProvider, Runtime
-from hlrcli.redact import register
+from hlrcli.redact import mask_url_token, register
 
 CHUNK = 500
 RATE_LIMIT = 360  # requests per minute on the verification endpoints (documented; 429 above)
@@ -56,15 +70,10 @@ def _first(mapping: dict[str, Any], *keys: str) -> Any:
 class SmsPartner(HttpProvider):
     name = "smspartner"
     title = "SMS Partner API v1"
-    capabilities: ClassVar[dict[str, str]] = {
-        "lookup": "async",
-        "validate": "free",
-        "balance": "yes",
-        "rental-status": "yes",
-        "batch": "hlr (async)",
-    }
-    async_types = frozenset({"hlr"})
+    bulk_kinds = frozenset({"hlr"})
+    options = frozenset({"notify_url", "tag"})
     chunk_size = CHUNK
+    callback_setup = "SMSPARTNER_NOTIFY_URL (`hlrcli config set SMSPARTNER_NOTIFY_URL URL`) or --notify-url"
     required = ("SMSPARTNER_API_KEY",)
     base_setting = "SMSPARTNER_BASE_URL"
     auth_hint = "check SMSPARTNER_API_KEY; run `hlrcli doctor`"
@@ -73,6 +82,11 @@ class SmsPartner(HttpProvider):
         self.key = settings.require("SMSPARTNER_API_KEY", self.name)
         register([self.key])
         super().__init__(settings, runtime)
+
+    @staticmethod
+    def is_refusal(body: Any) -> bool:
+        # Every answer carries success and code; an error says success:false with its own code.
+        return isinstance(body, dict) and body.get("success") is False
 
     def client_options(self) -> dict[str, Any]:
         # The documented limit is 360/min on the verification endpoints; we pace below it so loops never see 429.
@@ -84,8 +98,6 @@ class SmsPartner(HttpProvider):
         return {"per_minute": own, "burst": max(0, int(RATE_LIMIT - own) // 2)}
 
     def _checked(self, data: Any, what: str) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise ProviderError(f"smspartner: unexpected answer to {what}")
         if data.get("success") is False or (data.get("code") not in (None, 200, "200")):
             code = _int(data.get("code"))
             text = data.get("message") or ERRORS.get(code or -1) or "request failed"
@@ -120,17 +132,19 @@ class SmsPartner(HttpProvider):
         if tag:
             payload["tag"] = tag
         data = self._post("/hlr/notify", payload, charged=True, replays=0)
+        if data.get("success") is not True and data.get("campaign_id") is None:
+            raise self.shape_error("/hlr/notify", charged=True)
         return Receipt(
             campaign_id=data.get("campaign_id"),
             numbers=tuple(n.e164 or "" for n in numbers),
             count=_int(data.get("number")),
             cost=data.get("cost"),
             currency=data.get("currency"),
-            notify_url=notify_url,
+            notify_url=mask_url_token(notify_url),
             provider=self.name,
         )
 
-    def submit(self, kind: str, numbers: Sequence[Number], **opts: Any) -> list[Submission]:
+    def submit(self, kind: str, numbers: Sequence[Number], *, scope: str, **opts: Any) -> list[Submission]:
         receipt = self.notify(numbers, opts.get("notify_url"), opts.get("tag"))
         share = f"{float(receipt.cost) / len(numbers):.4f}" if receipt.cost is not None and numbers else None
         return [
@@ -156,11 +170,11 @@ class SmsPartner(HttpProvider):
                 ok = bool(item.get("success"))
                 out.append(
                     Validation(
-                        number=number.raw,
+                        msisdn=number.raw,
                         valid=ok,
                         reason=None if ok else (item.get("message") or "rejected by smspartner"),
-                        type=item.get("type"),
-                        country=item.get("countryCode"),
+                        type=_TYPES.get(str(item.get("type") or "").strip().lower(), item.get("type")),
+                        country=_region(fmt.get("e164")) or number.region or item.get("countryCode"),
                         e164=fmt.get("e164"),
                         international=fmt.get("international"),
                         national=fmt.get("national"),
@@ -178,7 +192,12 @@ class SmsPartner(HttpProvider):
             currency=_first(credits, "currency", "devise") or "EUR",
             credit_hlr=_str(_first(credits, "creditHlr", "creditHLR", "credit_hlr", "hlr")),
             credit_sms=_str(_first(credits, "creditSms", "creditSMS", "credit_sms", "sms")),
-            credit_sms_eco=_str(_first(credits, "creditSmsECO", "creditSmsEco", "credit_sms_eco")),
+            # The public docs spell it creditSmsECO; the Go SDK's test data creditSmsLowCost.
+            credit_sms_eco=_str(
+                _first(
+                    credits, "creditSmsECO", "creditSmsEco", "creditSmsLowCost", "credit_sms_eco", "credit_sms_low_cost"
+                )
+            ),
             to_send=_str(_first(credits, "toSend", "to_send")),
             provider=self.name,
         )
@@ -216,6 +235,40 @@ class SmsPartner(HttpProvider):
             provider=self.name,
         )
 
+    def where_results(self, options: Mapping[str, Any]) -> str:
+        url = options.get("notify_url") or self.settings.get("SMSPARTNER_NOTIFY_URL")
+        if url:
+            return f"SMS Partner will POST each result to {mask_url_token(url)} (`hlrcli webhook serve`)"
+        return "no notify URL was given, so SMS Partner results will not reach hlrcli (see `hlrcli webhook url`)"
+
+    def receipts(self, submissions: list[Submission], options: Mapping[str, Any]) -> list[Any]:
+        """One receipt per SMS Partner campaign (one campaign per request of up to 500 numbers)."""
+        notify_url = options.get("notify_url") or self.settings.get("SMSPARTNER_NOTIFY_URL")
+        campaigns: dict[str | None, list[Submission]] = {}
+        for sub in submissions:
+            campaigns.setdefault(sub.id, []).append(sub)
+        out = []
+        for campaign, subs in campaigns.items():
+            errors = sorted({s.error for s in subs if s.error})
+            out.append(
+                Receipt(
+                    campaign_id=campaign,
+                    numbers=tuple(s.msisdn for s in subs),
+                    count=len(subs),
+                    cost=round(sum(float(s.cost or 0) for s in subs), 4) if campaign else None,
+                    currency=next((s.currency for s in subs if s.currency), None) if campaign else None,
+                    notify_url=mask_url_token(notify_url),
+                    provider=self.name,
+                    error="; ".join(errors) or None,
+                )
+            )
+        return out
+
+    @classmethod
+    def parse_callback(cls, body: bytes, content_type: str | None) -> list[CallbackResult]:
+        """notifyUrl notifications: one per number, form-encoded or JSON (a JSON list is accepted)."""
+        return [callback_result(item) for item in payloads.items(payloads.decode(body, content_type), "notifications")]
+
     def doctor(self) -> Iterable[Check]:
         checks, balance = self._probe(self.balance, "API key accepted by /me")
         yield from checks
@@ -226,6 +279,72 @@ class SmsPartner(HttpProvider):
                 "ok",
                 f"{balance.balance} {balance.currency}, HLR credits {balance.credit_hlr}",
             )
+
+
+# /lookup's `type` in the vocabulary of libphonenumber's types (what `validate -p offline` reports).
+_TYPES = {
+    "mobile": "MOBILE",
+    "fixed line": "LANDLINE",
+    "landline": "LANDLINE",
+    "fixed line or mobile": "MOBILE_OR_LANDLINE",
+    "mobile or landline": "MOBILE_OR_LANDLINE",
+    "toll free": "TOLL_FREE",
+    "premium rate": "PREMIUM_RATE",
+    "shared cost": "SHARED_COST",
+    "voip": "VOIP",
+    "personal number": "PERSONAL_NUMBER",
+    "pager": "PAGER",
+    "uan": "UAN",
+    "voicemail": "VOICEMAIL",
+    "unknown": "UNKNOWN",
+}
+# HLR error groups (errorGrpId) on the common connectivity status; the group, its name and text are kept too.
+STATUS_BY_GROUP = {0: CONNECTED, 1: INVALID_MSISDN, 6: ABSENT, 27: ABSENT}
+
+
+def callback_result(item: Mapping[str, Any]) -> CallbackResult:
+    f = payloads.lower_keys(item)
+    phone, message_id, date = (
+        payloads.text(f.get("phone")),
+        payloads.text(f.get("messageid")),
+        payloads.text(f.get("date")),
+    )
+    if not phone and not message_id:
+        raise payloads.PayloadError("an SMS Partner notification needs phone or messageId")
+    number = payloads.e164(phone)
+    group = payloads.integer(f.get("errorgrpid"))
+    mccmnc = payloads.text(f.get("mccmnc"))
+    record = HlrResult(
+        msisdn=number or phone or "",
+        id=message_id,
+        connectivity_status=STATUS_BY_GROUP.get(group, UNDETERMINED) if group is not None else UNDETERMINED,
+        mccmnc=mccmnc,
+        mcc=mccmnc[:3] if mccmnc else None,
+        mnc=(mccmnc[3:] or None) if mccmnc else None,
+        is_ported=payloads.yes_no(f.get("ported")),
+        error_code=group if group is not None else payloads.text(f.get("errorgrpid")),
+        error_description=payloads.text(f.get("errordesc")),
+        raw_status=payloads.text(f.get("errorname")),
+        timestamp=date,
+        provider="smspartner",
+    )
+    return CallbackResult(
+        provider="smspartner",
+        result_key=message_id or f"{number or phone}|{date or ''}",
+        kind="hlr",
+        number=number,
+        result=payloads.record_dict(record),
+        match={"number": number},
+    )
+
+
+def _region(e164: Any) -> str | None:
+    """The ISO code of a number SMS Partner formatted (its `countryCode` is a country name, in French at times)."""
+    if not isinstance(e164, str) or not e164.startswith("+"):
+        return None
+    from hlrcli.numbers import normalise
+
+    return normalise(e164).region
 
 
 def _rental_code(text: str) -> int | None:

@@ -16,15 +16,20 @@ from pathlib import Path
 
 from hlrcli.config import Settings
 from hlrcli.errors import ConfigError
+from hlrcli.providers import LIVE as PROVIDERS
 from hlrcli.redact import register
 
-PROVIDERS = ("hlrlookups", "smspartner", "affiliate")
-# Unsigned providers: their URL must carry the token.
-TOKEN_PROVIDERS = frozenset({"smspartner", "affiliate"})
 TOKEN_FILE = "webhook-token"
 # A guessable token would make the unsigned endpoints writable by anyone who can reach them.
 MIN_TOKEN_LENGTH = 16
 DEFAULT_PATH = "/hlrcli"
+
+
+def token_providers() -> frozenset[str]:
+    """Providers whose callbacks are unsigned: their URL must carry the token."""
+    from hlrcli.providers import provider_class
+
+    return frozenset(p for p in PROVIDERS if not provider_class(p).signed_callbacks)
 
 
 def normalise_path(path: str) -> str:

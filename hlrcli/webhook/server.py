@@ -12,19 +12,24 @@ Endpoints under PATH (default /hlrcli):
     POST PATH/smspartner?token=T    unsigned: T must equal the webhook token (hlrcli.webhook.webhook_token)
     POST PATH/affiliate?token=T     unsigned: same
     GET  PATH/health                200 "ok" while the store answers (reverse proxies, systemd checks)
+(hlrlookups signs its deliveries; the providers whose callbacks are unsigned authenticate by the URL token.)
 
 Checks, in order, and their status codes:
-    404 unknown path · 405 wrong method (with Allow) · 401 missing/wrong token, or hlrlookups credentials not
-    configured on this receiver (the provider keeps retrying for ~34 h: configure them and restart) ·
-    415 wrong Content-Type (hlrlookups: JSON; the others: JSON or form) · 411 no length · 413 body over
-    --max-body, refused from its Content-Length before a byte of it is read · 408 body too slow ·
-    401 no valid signature · 400 undecodable body · 500 the store failed (the provider retries later) ·
-    200 once every result is committed (synchronous=FULL), including a repeated delivery (stored once).
+    404 unknown path · 405 wrong method (with Allow) · 503 too many requests at once (the sender retries) ·
+    401 missing/wrong token, or hlrlookups credentials not configured on this receiver (the provider keeps
+    retrying for ~34 h: configure them and restart) · 415 a Content-Type that cannot carry results (images,
+    XML…; the providers do not document theirs, so JSON, form, multipart, text and none are all read) ·
+    411 no length · 413 body over --max-body, refused from its Content-Length before a byte of it is read ·
+    408 headers or body too slow (a connection is closed READ_DEADLINE seconds after it opened, whatever
+    trickles in) · 401 no valid signature (checked over the raw bytes) · 400 undecodable or absurdly nested
+    body · 500 the store failed (the provider retries later) · 200 once every result is committed
+    (synchronous=FULL), including a repeated delivery (stored once).
 Nothing is stored unless the answer is 200.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import re
@@ -38,19 +43,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from hlrcli.batch.service import Jobs
 from hlrcli.config import Settings
+from hlrcli.payloads import PayloadError, media_type
+from hlrcli.providers import provider_class
 from hlrcli.store import Store
-from hlrcli.webhook import DEFAULT_PATH, PROVIDERS, TOKEN_PROVIDERS, normalise_path, webhook_token
-from hlrcli.webhook.parsers import FORM, JSON, MULTIPART, PARSERS, PayloadError, body_kind, signature_ok
+from hlrcli.webhook import DEFAULT_PATH, PROVIDERS, normalise_path, token_providers, webhook_token
 
-DEFAULT_MAX_BODY = 16 * 1024 * 1024
+DEFAULT_MAX_BODY = 8 * 1024 * 1024  # hlr-lookups' biggest delivery (1000 results) is about 1 MB
+DEFAULT_MAX_CONNECTIONS = 16  # bodies read at once: bounds memory at max_body × this
 # Providers give up on an answer after 10 s; a client slower than this is not a provider.
 READ_TIMEOUT = 15.0
-ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
-    "hlrlookups": (JSON,),
-    "smspartner": (JSON, FORM, MULTIPART),
-    "affiliate": (JSON, FORM, MULTIPART),
-}
+READ_DEADLINE = 30.0  # headers and body, in total: a slow drip of bytes does not keep a connection open
+# Types that cannot carry a result; anything else (JSON, form, multipart, text, none) is read by its content.
+REFUSED_TYPES = ("image/", "audio/", "video/", "font/", "application/xml", "text/xml", "application/pdf",
+                 "application/octet-stream", "application/zip")  # fmt: skip
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 Log = Callable[[str], None]
@@ -74,7 +81,10 @@ class Outcome:
 class Receiver:
     """What the server needs beyond HTTP: the routes, the secrets, the store, the log."""
 
-    def __init__(self, settings: Settings, store: Store, path: str, max_body: int, log: Log) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, path: str, max_body: int, log: Log, max_connections: int
+    ) -> None:
+        self.settings = settings
         self.store = store
         self.max_body = max_body
         self.log = log
@@ -82,8 +92,12 @@ class Receiver:
         self.routes = {f"{self.path}/{p}": p for p in PROVIDERS}
         self.health_path = f"{self.path}/health"
         self._token = webhook_token(settings).encode()
-        key, secret = settings.get("HLR_LOOKUPS_API_KEY"), settings.get("HLR_LOOKUPS_API_SECRET")
-        self.hlr_credentials = (key, secret) if key and secret else None
+        # Signed providers can only be verified with their credentials; without them every delivery is refused.
+        self.unverifiable = {
+            p for p in PROVIDERS if p not in token_providers() and not provider_class(p).configured(settings)
+        }
+        self.slots = threading.BoundedSemaphore(max_connections)
+        self.max_connections = max_connections
         self._lock = threading.Lock()
         self.stored = 0  # results stored since start, for the closing summary
 
@@ -93,10 +107,12 @@ class Receiver:
 
     def deliver(self, provider: str, body: bytes, content_type: str | None) -> Outcome:
         """Parse and store one verified body (PayloadError for an undecodable one)."""
-        parsed = PARSERS[provider](body, content_type)
+        try:
+            parsed = provider_class(provider).parse_callback(body, content_type)
+        except RecursionError:
+            raise PayloadError("the body is nested too deeply") from None
         # Interim statuses (affiliate "sent") are acknowledged so the sender stops; the final one follows.
-        finals = [(i.provider, i.result_key, i.kind, i.number, i.result, i.match) for i in parsed if i.final]
-        stored = sum(new for new, _ in self.store.deliver_many(finals)) if finals else 0
+        stored = Jobs.record_results(self.store, parsed)
         with self._lock:
             self.stored += stored
         return Outcome(provider, 200, stored, len(parsed))
@@ -110,6 +126,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
+    def setup(self) -> None:
+        super().setup()
+        # Per-read timeouts let a client drip one byte every few seconds forever: this bounds the whole read.
+        self._deadline = threading.Timer(READ_DEADLINE, self._expire)
+        self._deadline.daemon = True
+        self._deadline.start()
+        self._expired = False
+
+    def _expire(self) -> None:
+        self._expired = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _read_done(self) -> None:
+        self._deadline.cancel()
+
+    def finish(self) -> None:
+        self._deadline.cancel()
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the default line would print the query string, token included. `_finish` logs instead."""
@@ -165,14 +202,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._finish(Outcome(provider, 405, reason=f"method {self.command}"), "method not allowed",
                          {"Allow": "POST"})  # fmt: skip
             return
+        if not receiver.slots.acquire(timeout=5):
+            self._finish(Outcome(provider, 503, reason="too many requests at once"), "busy", {"Retry-After": "30"})
+            return
         try:
             outcome = self._receive(provider)
         except Exception as exc:  # the store failed, or a bug: 500, and the provider retries later
             outcome = Outcome(provider, 500, reason=f"{type(exc).__name__}: {exc}")
+        finally:
+            receiver.slots.release()
         texts = {200: "ok", 500: "internal error"}
         self._finish(outcome, texts.get(outcome.status, outcome.reason))
 
     def _health(self) -> None:
+        self._read_done()
         if self.command not in ("GET", "HEAD"):
             self._finish(Outcome("health", 405, reason=f"method {self.command}"), "method not allowed",
                          {"Allow": "GET, HEAD"})  # fmt: skip
@@ -186,27 +229,25 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _receive(self, provider: str) -> Outcome:
         receiver = self.server.receiver
-        if provider in TOKEN_PROVIDERS:
+        if provider in token_providers():
             given = parse_qs(urlsplit(self.path).query, keep_blank_values=True).get("token", [])
             if len(given) != 1 or not receiver.token_ok(given[0]):
                 return Outcome(provider, 401, reason="missing or wrong token")
-        elif receiver.hlr_credentials is None:
-            return Outcome(provider, 401, reason="HLR_LOOKUPS_API_KEY/SECRET not configured on this receiver")
+        elif provider in receiver.unverifiable:
+            names = ", ".join(provider_class(provider).required)
+            return Outcome(provider, 401, reason=f"{names} not configured on this receiver")
         content_type = self.headers.get("Content-Type")
-        try:
-            body_kind(content_type, ALLOWED_TYPES[provider])
-        except PayloadError as exc:
-            return Outcome(provider, exc.status, reason=str(exc))
+        mtype, _ = media_type(content_type)
+        if mtype.startswith(REFUSED_TYPES):
+            return Outcome(provider, 415, reason=f"unsupported Content-Type {mtype}")
         body_or_refusal = self._read_body(provider)
         if isinstance(body_or_refusal, Outcome):
             return body_or_refusal
         body = body_or_refusal
-        if provider == "hlrlookups":
-            assert receiver.hlr_credentials is not None  # checked above
-            key, secret = receiver.hlr_credentials
+        if provider not in token_providers():
             # Several X-Signatures headers are read as one list: any valid entry authenticates.
             header = ";".join(self.headers.get_all("X-Signatures") or [])
-            if not signature_ok(header, key, secret, body):
+            if not provider_class(provider).callback_signature_ok(receiver.settings, header, body):
                 return Outcome(provider, 401, reason="no valid X-Signatures entry")
         try:
             return receiver.deliver(provider, body, content_type)
@@ -215,6 +256,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     # Body ------------------------------------------------------------------------------------------------
     def _read_body(self, provider: str) -> bytes | Outcome:
+        try:
+            body = self._read_body_bounded(provider)
+        finally:
+            self._read_done()
+        if self._expired:
+            return Outcome(provider, 408, reason="body too slow")
+        return body
+
+    def _read_body_bounded(self, provider: str) -> bytes | Outcome:
         limit = self.server.receiver.max_body
         lengths = set(self.headers.get_all("Content-Length") or [])
         encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
@@ -232,7 +282,7 @@ class _Handler(BaseHTTPRequestHandler):
             return Outcome(provider, 413, reason=f"body of {length} bytes over the limit of {limit}")
         try:
             body = self.rfile.read(length)
-        except TimeoutError:
+        except (TimeoutError, OSError):
             return Outcome(provider, 408, reason="body too slow")
         if len(body) < length:
             return Outcome(provider, 400, reason="body shorter than its Content-Length")
@@ -260,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
                     return Outcome(provider, 400, reason="truncated chunk")
                 parts.append(chunk)
                 self.rfile.readline(1024)
-        except TimeoutError:
+        except (TimeoutError, OSError):
             return Outcome(provider, 408, reason="body too slow")
 
     # Answer ----------------------------------------------------------------------------------------------
@@ -341,6 +391,10 @@ class WebhookServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         # Counted here, in the accepting thread, so a stop right after accept still waits for this request.
         with self._idle:
+            if self._active >= self.receiver.max_connections * 4:
+                # A flood of idle connections: refuse more rather than hold a thread for each.
+                self.shutdown_request(request)
+                return
             self._active += 1
         try:
             super().process_request(request, client_address)
@@ -395,11 +449,12 @@ def make_server(
     path: str = DEFAULT_PATH,
     max_body: int = DEFAULT_MAX_BODY,
     log: Log | None = None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
 ) -> WebhookServer:
     """A bound, not yet serving receiver: call `.start()` (background thread) or `.serve_forever()`.
 
     `store` should be opened with `durable=True`: 200 promises the provider its results survive a power cut.
     `log` receives one line per request (without the `hlrcli: ` prefix); port 0 picks a free port (`.port`).
     """
-    receiver = Receiver(settings, store, path, max_body, log or _quiet)
+    receiver = Receiver(settings, store, path, max_body, log or _quiet, max_connections)
     return WebhookServer(receiver, host, port)
