@@ -622,6 +622,7 @@ def smsp_receipt(notify_url: str | None, *numbers: str) -> Mapping_:
 
 def routing_rows(p: Mapping[str, Any], default_key: str, fallback_key: str) -> list[dict[str, Any]]:
     m = p["routing"]["map"]
+    project(m, same(default_key, fallback_key, "mccmncs", "prefixes", "countries"))  # no key of the map unread
     blank = {"countrycode": None, "mccmnc": None, "cns": None, "mno": None, "confidence": None, "origin": None}
     rule = {**same("route", "countrycode", "mno", "confidence", "origin", "cns"), "mccmnc": From("mccmnc", text)}
 
@@ -647,7 +648,7 @@ COVERAGE_ROUTE = same(
 
 def coverage_rows(p: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per carrier and route; the country's `mccs` list is not carried (each row has its mcc)."""
-    project(p, {**same("name", "countrycode", "prefix", "carriers")}, ("mccs",))
+    project(p, same("name", "countrycode", "prefix", "carriers"), ("mccs",))
     out = []
     for carrier in p["carriers"]:
         head = project(carrier, {**same("mno", "mccmnc", "mcc", "routes"), "mnc": From("mnc", trimmed)})
