@@ -27,7 +27,7 @@ from hlrcli.batch.engine import Runner, Tally
 from hlrcli.batch.lock import job_lock, locked
 from hlrcli.batch.plan import Estimate, Ingestion, check_job_name, estimate, ingest, job_name
 from hlrcli.batch.reader import Input, open_input
-from hlrcli.batch.rows import OrderedEmitter, RowShaper
+from hlrcli.batch.rows import STATUS_FIELD, OrderedEmitter, RowShaper
 from hlrcli.batch.signals import finish_in_flight_on_signal, sigterm_as_interrupt
 from hlrcli.config import Settings
 from hlrcli.errors import DiskFull, ExitCode, HlrcliError, InputError, UnsupportedError, UsageError
@@ -838,6 +838,69 @@ class Jobs:
                     "received": when(d.received),
                     "result": d.result,
                 }
+
+    def result_rows(self, store: Store, job: Job) -> Iterator[dict[str, Any]]:
+        """One row per distinct number (its result, or its state), then one per invalid input row: what a report
+        counts and a diff compares (an export by input row would count a duplicate number twice)."""
+        status_field = STATUS_FIELD[job.kind]
+        after = ""
+        while True:
+            page = store.query(
+                "SELECT number, state, result, error, cost FROM numbers WHERE job = ? AND number > ?"
+                " ORDER BY number LIMIT 5000",
+                (job.name, after),
+            )
+            for number, state, result, error, cost in page:
+                if result:
+                    yield json.loads(result)
+                    continue
+                row: dict[str, Any] = {"msisdn": number, "error": error, "cost": cost}
+                if NumberState(state) in (*AWAITED, NumberState.PENDING):
+                    row[status_field] = PENDING
+                yield row
+            if len(page) < 5000:
+                break
+            after = page[-1][0]
+        for (error,) in store.query("SELECT error FROM rows WHERE job = ? AND number IS NULL", (job.name,)):
+            yield {"msisdn": None, "error": error}
+
+    def meta(self, store: Store, job: Job) -> dict[str, Any]:
+        return {
+            "job": job.name,
+            "provider": job.provider,
+            "type": job.kind,
+            "mode": job.mode,
+            "input": job.input,
+            "created": when(job.created),
+            "updated": when(job.updated),
+            "options": {k: v for k, v in job.options.items() if k not in ("run", "scope")},
+        }
+
+    def report(
+        self, name: str, dimensions: str | None = None, against: str | None = None
+    ) -> tuple[Any, Any, dict[str, Any]]:
+        """The job's report (and the earlier job's, for --against), and its metadata for an HTML page."""
+        from hlrcli.batch.report import compute
+
+        with closing(self.store()) as store:
+            job = self.job(store, name)
+            distinct = int(store.query("SELECT COUNT(*) FROM numbers WHERE job = ?", (name,))[0][0])
+            try:
+                current = compute(self.result_rows(store, job), dimensions, currency="EUR", distinct=distinct)
+                old = None
+                if against is not None:
+                    before = self.job(store, against)
+                    old = compute(self.result_rows(store, before), dimensions, currency="EUR")
+            except ValueError as exc:
+                raise UsageError(f"--by: {exc}") from None
+            return current, old, self.meta(store, job)
+
+    def diff(self, old_name: str, new_name: str) -> Any:
+        from hlrcli.batch.diff import diff
+
+        with closing(self.store()) as store:
+            old, new = self.job(store, old_name), self.job(store, new_name)
+            return diff(self.result_rows(store, old), self.result_rows(store, new))
 
     def export(self, store: Store, name: str) -> tuple[RowShaper, Iterator[dict[str, Any]], Job]:
         job = self.job(store, name)

@@ -13,7 +13,7 @@ from hlrcli import __version__
 def build() -> Any:  # -> typer.Typer (typer is imported here so `--version` never pays for it)
     import typer
 
-    from hlrcli.cli import account, batch, completion, config_cmd, jobs, lookups, webhook
+    from hlrcli.cli import account, batch, completion, config_cmd, jobs, lookups, report, webhook
 
     app = typer.Typer(
         name="hlrcli",
@@ -44,7 +44,7 @@ def build() -> Any:  # -> typer.Typer (typer is imported here so `--version` nev
         ROOT_FLAGS.clear()
         ROOT_FLAGS.update(verbose=verbose, quiet=quiet)  # read by every command: -v/-q work before it too
 
-    for group in (lookups, batch, account, completion):
+    for group in (lookups, batch, report, account, completion):
         app.registered_commands.extend(group.app.registered_commands)
     app.add_typer(jobs.app, name="jobs")
     app.add_typer(webhook.app, name="webhook")

@@ -87,6 +87,14 @@ def batch(
             metavar="DURATION",
         ),
     ] = None,
+    give_up_after: Annotated[
+        str | None,
+        typer.Option(
+            "--give-up-after",
+            help="how long rate limiting (HTTP 429) is waited out before a row is given up [HLRCLI_GIVE_UP_AFTER: 15m]",
+            metavar="DURATION",
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="no confirmation questions")] = False,
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="the input's encoding [default: UTF-8, else detected]")
@@ -112,6 +120,8 @@ def batch(
     from hlrcli.numbers import check_country
 
     age = max_age or ctx.settings.get("HLRCLI_MAX_AGE")
+    if give_up_after is not None:
+        ctx.give_up_after = parse_duration(give_up_after, what="--give-up-after")
     request = BatchRequest(
         source=source,
         kind=kind.value,

@@ -157,6 +157,7 @@ class Ctx:
     columns: tuple[str, ...] | None = None
     no_header: bool = False
     raw: bool = False
+    give_up_after: float | None = None  # batch --give-up-after
     stdout: TextIO | None = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _providers: dict[str, Any] = field(default_factory=dict)
@@ -235,7 +236,7 @@ class Ctx:
         return Runtime(
             timeout=self.timeout or self.settings.get_float("HLRCLI_TIMEOUT"),
             attempts=self.retries or int(self.settings.get_float("HLRCLI_RETRIES")),
-            give_up_after=self.settings.get_duration("HLRCLI_GIVE_UP_AFTER") or 900.0,
+            give_up_after=self.give_up_after or self.settings.get_duration("HLRCLI_GIVE_UP_AFTER") or 900.0,
             pool_size=max(16, concurrency),
             per_minute=per_minute,
             trace=self.trace,

@@ -70,6 +70,27 @@ def show(
     ctx.emit([jobs.show(name)])
 
 
+@command(app, "diff", uses=("data",))
+def diff(ctx: Ctx, old: JobArg, new: JobArg) -> None:
+    """What changed between two runs of a list: status, current network, ported or roaming per number; numbers
+    that became invalid or absent; new and dropped numbers. The counts come first (stderr on a terminal)."""
+    from hlrcli.output import Format
+
+    d = ctx.jobs().diff(old, new)
+    if ctx.fmt is Format.table:
+        from rich.console import Console
+
+        from hlrcli.batch.diff import render
+
+        render(d, Console(file=ctx.stdout, soft_wrap=False))
+        return
+    summary = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in d.summary().items() if v)
+    ctx.notice(f"{old} → {new}: {summary}")
+    from hlrcli.batch.diff import COLUMNS
+
+    ctx.emit(d.rows(), columns=list(COLUMNS))
+
+
 @command(app, "prune", uses=())
 def prune(
     ctx: Ctx,

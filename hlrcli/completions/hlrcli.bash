@@ -9,7 +9,7 @@
 __hlrcli_spec() {
     case "$1" in
         '')
-            subs='balance batch completion config coverage doctor jobs lookup mnp networks nt price providers rental-status routes status validate webhook'
+            subs='balance batch completion config coverage doctor jobs lookup mnp networks nt price providers rental-status report routes status validate webhook'
             opts='--help --quiet --verbose --version -V -h -q -v'
             valopts='' ;;
         'balance')
@@ -18,8 +18,8 @@ __hlrcli_spec() {
             valopts='--columns --format --output --provider --retries --timeout -f -o -p' ;;
         'batch')
             subs=''
-            opts='--again --callback-url --column --columns --concurrency --country --dry-run --encoding --excel --format --help --job --max-age --max-cost --mode --no-header --notify-url --output --provider --quiet --rate --raw --resubmit-uncertain --resume --retries --route --storage --tag --tariff --timeout --type --verbose --yes -c -f -h -j -o -p -q -t -v -y'
-            valopts='--callback-url --column --columns --concurrency --country --encoding --format --job --max-age --max-cost --mode --notify-url --output --provider --rate --retries --route --storage --tag --tariff --timeout --type -c -f -j -o -p -t' ;;
+            opts='--again --callback-url --column --columns --concurrency --country --dry-run --encoding --excel --format --give-up-after --help --job --max-age --max-cost --mode --no-header --notify-url --output --provider --quiet --rate --raw --resubmit-uncertain --resume --retries --route --storage --tag --tariff --timeout --type --verbose --yes -c -f -h -j -o -p -q -t -v -y'
+            valopts='--callback-url --column --columns --concurrency --country --encoding --format --give-up-after --job --max-age --max-cost --mode --notify-url --output --provider --rate --retries --route --storage --tag --tariff --timeout --type -c -f -j -o -p -t' ;;
         'completion')
             subs=''
             opts='--help --quiet --verbose -h -q -v'
@@ -53,13 +53,17 @@ __hlrcli_spec() {
             opts='--columns --format --help --no-header --output --provider --quiet --raw --retries --timeout --verbose -f -h -o -p -q -v'
             valopts='--columns --format --output --provider --retries --timeout -f -o -p' ;;
         'jobs')
-            subs='delete list poll prune results show'
+            subs='delete diff list poll prune results show'
             opts='--help -h'
             valopts='' ;;
         'jobs delete')
             subs=''
             opts='--force --help --quiet --verbose -h -q -v'
             valopts='' ;;
+        'jobs diff')
+            subs=''
+            opts='--columns --format --help --no-header --output --quiet --raw --verbose -f -h -o -q -v'
+            valopts='--columns --format --output -f -o' ;;
         'jobs list')
             subs=''
             opts='--columns --format --help --no-header --output --quiet --raw --verbose -f -h -o -q -v'
@@ -108,6 +112,10 @@ __hlrcli_spec() {
             subs=''
             opts='--columns --format --help --no-header --output --provider --quiet --raw --retries --timeout --verbose -f -h -o -p -q -v'
             valopts='--columns --format --output --provider --retries --timeout -f -o -p' ;;
+        'report')
+            subs=''
+            opts='--against --by --columns --format --help --html --no-header --output --quiet --raw --verbose -f -h -o -q -v'
+            valopts='--against --by --columns --format --html --output -f -o' ;;
         'routes')
             subs=''
             opts='--columns --country --format --help --map --no-header --output --provider --quiet --raw --retries --timeout --verbose -c -f -h -o -p -q -v'
@@ -141,10 +149,11 @@ __hlrcli_option_values() {
     case "$1 $2" in
         'balance --output'|'balance -o'|'batch --output'|'batch -o'|'config show --output'| \
             'config show -o'|'coverage --output'|'coverage -o'|'doctor --output'|'doctor -o'| \
-            'jobs list --output'|'jobs list -o'|'jobs results --output'|'jobs results -o'| \
-            'jobs show --output'|'jobs show -o'|'lookup --output'|'lookup -o'|'mnp --output'|'mnp -o'| \
-            'networks --output'|'networks -o'|'nt --output'|'nt -o'|'price --output'|'price -o'| \
-            'providers --output'|'providers -o'|'rental-status --output'|'rental-status -o'| \
+            'jobs diff --output'|'jobs diff -o'|'jobs list --output'|'jobs list -o'| \
+            'jobs results --output'|'jobs results -o'|'jobs show --output'|'jobs show -o'| \
+            'lookup --output'|'lookup -o'|'mnp --output'|'mnp -o'|'networks --output'|'networks -o'| \
+            'nt --output'|'nt -o'|'price --output'|'price -o'|'providers --output'|'providers -o'| \
+            'rental-status --output'|'rental-status -o'|'report --html'|'report --output'|'report -o'| \
             'routes --output'|'routes -o'|'status --output'|'status -o'|'validate --output'|'validate -o'| \
             'webhook url --output'|'webhook url -o')
             vals='@files' ;;
@@ -167,11 +176,12 @@ __hlrcli_option_values() {
             vals='sync async' ;;
         'balance --format'|'balance -f'|'batch --format'|'batch -f'|'config show --format'| \
             'config show -f'|'coverage --format'|'coverage -f'|'doctor --format'|'doctor -f'| \
-            'jobs list --format'|'jobs list -f'|'jobs results --format'|'jobs results -f'| \
-            'jobs show --format'|'jobs show -f'|'lookup --format'|'lookup -f'|'mnp --format'|'mnp -f'| \
-            'networks --format'|'networks -f'|'nt --format'|'nt -f'|'price --format'|'price -f'| \
-            'providers --format'|'providers -f'|'rental-status --format'|'rental-status -f'| \
-            'routes --format'|'routes -f'|'status --format'|'status -f'|'validate --format'|'validate -f'| \
+            'jobs diff --format'|'jobs diff -f'|'jobs list --format'|'jobs list -f'| \
+            'jobs results --format'|'jobs results -f'|'jobs show --format'|'jobs show -f'| \
+            'lookup --format'|'lookup -f'|'mnp --format'|'mnp -f'|'networks --format'|'networks -f'| \
+            'nt --format'|'nt -f'|'price --format'|'price -f'|'providers --format'|'providers -f'| \
+            'rental-status --format'|'rental-status -f'|'report --format'|'report -f'|'routes --format'| \
+            'routes -f'|'status --format'|'status -f'|'validate --format'|'validate -f'| \
             'webhook url --format'|'webhook url -f')
             vals='table csv json ndjson xlsx' ;;
         *) vals='' ;;
@@ -183,7 +193,7 @@ __hlrcli_argument_values() {
     case "$1 $2" in
         'batch 0')
             vals='@files' ;;
-        'jobs delete 0'|'jobs poll 0'|'jobs results 0'|'jobs show 0')
+        'jobs delete 0'|'jobs poll 0'|'jobs results 0'|'jobs show 0'|'report 0')
             vals='@jobs' ;;
         'completion 0')
             vals='bash zsh fish' ;;

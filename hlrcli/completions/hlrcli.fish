@@ -7,11 +7,11 @@
 function __hlrcli_subcommands
     switch "$argv[1]"
         case ''
-            printf '%s\n' balance batch completion config coverage doctor jobs lookup mnp networks nt price providers rental-status routes status validate webhook
+            printf '%s\n' balance batch completion config coverage doctor jobs lookup mnp networks nt price providers rental-status report routes status validate webhook
         case 'config'
             printf '%s\n' path set show unset
         case 'jobs'
-            printf '%s\n' delete list poll prune results show
+            printf '%s\n' delete diff list poll prune results show
         case 'webhook'
             printf '%s\n' serve url
     end
@@ -86,6 +86,7 @@ complete -c hlrcli -n '__hlrcli_at' -a nt -d 'Number type: landline, mobile, VoI
 complete -c hlrcli -n '__hlrcli_at' -a price -d 'Prices: of one lookup for a number, or (no number) the whole price list (affiliate: a tariff\'s...'
 complete -c hlrcli -n '__hlrcli_at' -a providers -d 'What each provider can do, and which ones are configured.'
 complete -c hlrcli -n '__hlrcli_at' -a rental-status -d 'SMS Partner contact rental: status, targeting, volumes and cost of a rental.'
+complete -c hlrcli -n '__hlrcli_at' -a report -d 'Counts and percentages by status, network, country, porting, roaming, number type and error, plus...'
 complete -c hlrcli -n '__hlrcli_at' -a routes -d 'Routes: the lists of routes, the recommended route for a number, or (--map) the routing map.'
 complete -c hlrcli -n '__hlrcli_at' -a status -d 'Result of an asynchronous HLR request (affiliate): CONNECTED/ABSENT/…, or PENDING while still...'
 complete -c hlrcli -n '__hlrcli_at' -a validate -d 'Format check, free: valid or not (and why), type, country, E.164/international/national forms.'
@@ -119,6 +120,7 @@ complete -c hlrcli -n '__hlrcli_at batch' -l dry-run -d 'count and estimate the 
 complete -c hlrcli -n '__hlrcli_at batch' -l encoding -x -d 'the input\'s encoding [default: UTF-8, else detected]'
 complete -c hlrcli -n '__hlrcli_at batch' -l excel -d 'CSV for Excel: UTF-8 with BOM, ; separated'
 complete -c hlrcli -n '__hlrcli_at batch' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at batch' -l give-up-after -x -d 'how long rate limiting (HTTP 429) is waited out before a row is given up [HLRCLI_GIVE_UP_AFTER: 15m]'
 complete -c hlrcli -n '__hlrcli_at batch' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at batch' -l job -x -d 'job name [default: from input content and options]'
 complete -c hlrcli -n '__hlrcli_at batch' -l max-age -x -d 'reuse a result of the same provider and type younger than this (e.g. 30d) from any job instead of paying [HLRCLI_MAX_AGE]'
@@ -214,6 +216,7 @@ complete -c hlrcli -n '__hlrcli_at doctor' -s v -l verbose -d 'trace HTTP reques
 
 # hlrcli jobs
 complete -c hlrcli -n '__hlrcli_at jobs' -a delete -d 'Delete one job and its journal (results already received stay, as unmatched).'
+complete -c hlrcli -n '__hlrcli_at jobs' -a diff -d 'What changed between two runs of a list: status, current network, ported or roaming per number;...'
 complete -c hlrcli -n '__hlrcli_at jobs' -a list -d 'Every job: provider, type, state (awaiting results while any are due), rows, results, pending, cost.'
 complete -c hlrcli -n '__hlrcli_at jobs' -a poll -d 'Fetch the results still awaited from the provider (affiliate: GET /hlr/{id}); safe to repeat.'
 complete -c hlrcli -n '__hlrcli_at jobs' -a prune -d 'Delete jobs (and unmatched results) not touched for longer than --older-than.'
@@ -227,6 +230,16 @@ complete -c hlrcli -n '__hlrcli_at jobs delete' -s h -l help -d 'Show this messa
 complete -c hlrcli -n '__hlrcli_at jobs delete' -s q -l quiet -d 'no notices or progress on stderr, only errors'
 complete -c hlrcli -n '__hlrcli_at jobs delete' -s v -l verbose -d 'trace HTTP requests on stderr (secrets redacted)'
 complete -c hlrcli -n '__hlrcli_at jobs delete' -f -a '(command hlrcli jobs names 2>/dev/null)'
+
+# hlrcli jobs diff
+complete -c hlrcli -n '__hlrcli_at jobs diff' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
+complete -c hlrcli -n '__hlrcli_at jobs diff' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at jobs diff' -s h -l help -d 'Show this message and exit.'
+complete -c hlrcli -n '__hlrcli_at jobs diff' -l no-header -d 'CSV without its header line'
+complete -c hlrcli -n '__hlrcli_at jobs diff' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
+complete -c hlrcli -n '__hlrcli_at jobs diff' -s q -l quiet -d 'no notices or progress on stderr, only errors'
+complete -c hlrcli -n '__hlrcli_at jobs diff' -l raw -d 'CSV: do not defuse cells a spreadsheet would run as formulas'
+complete -c hlrcli -n '__hlrcli_at jobs diff' -s v -l verbose -d 'trace HTTP requests on stderr (secrets redacted)'
 
 # hlrcli jobs list
 complete -c hlrcli -n '__hlrcli_at jobs list' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
@@ -388,6 +401,20 @@ complete -c hlrcli -n '__hlrcli_at rental-status' -l raw -d 'CSV: do not defuse 
 complete -c hlrcli -n '__hlrcli_at rental-status' -l retries -x -d 'attempts for 5xx and refused connections [default: 5]'
 complete -c hlrcli -n '__hlrcli_at rental-status' -l timeout -x -d 'connect/read timeout in seconds [default: 30]'
 complete -c hlrcli -n '__hlrcli_at rental-status' -s v -l verbose -d 'trace HTTP requests on stderr (secrets redacted)'
+
+# hlrcli report
+complete -c hlrcli -n '__hlrcli_at report' -l against -x -d 'an earlier job: the same dimensions side by side, with the change'
+complete -c hlrcli -n '__hlrcli_at report' -l by -x -d 'dimensions: status, network, original_network, country, ported, roaming, number_type, error [default: those the results have]'
+complete -c hlrcli -n '__hlrcli_at report' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
+complete -c hlrcli -n '__hlrcli_at report' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at report' -s h -l help -d 'Show this message and exit.'
+complete -c hlrcli -n '__hlrcli_at report' -l html -r -F -d 'also write one self-contained HTML page (charts, figures, options)'
+complete -c hlrcli -n '__hlrcli_at report' -l no-header -d 'CSV without its header line'
+complete -c hlrcli -n '__hlrcli_at report' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
+complete -c hlrcli -n '__hlrcli_at report' -s q -l quiet -d 'no notices or progress on stderr, only errors'
+complete -c hlrcli -n '__hlrcli_at report' -l raw -d 'CSV: do not defuse cells a spreadsheet would run as formulas'
+complete -c hlrcli -n '__hlrcli_at report' -s v -l verbose -d 'trace HTTP requests on stderr (secrets redacted)'
+complete -c hlrcli -n '__hlrcli_at report' -f -a '(command hlrcli jobs names 2>/dev/null)'
 
 # hlrcli routes
 complete -c hlrcli -n '__hlrcli_at routes' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'

@@ -82,8 +82,16 @@ class Receiver:
     """What the server needs beyond HTTP: the routes, the secrets, the store, the log."""
 
     def __init__(
-        self, settings: Settings, store: Store, path: str, max_body: int, log: Log, max_connections: int
+        self,
+        settings: Settings,
+        store: Store,
+        path: str,
+        max_body: int,
+        log: Log,
+        max_connections: int,
+        read_deadline: float = READ_DEADLINE,
     ) -> None:
+        self.read_deadline = read_deadline
         self.settings = settings
         self.store = store
         self.max_body = max_body
@@ -130,7 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         # Per-read timeouts let a client drip one byte every few seconds forever: this bounds the whole read.
-        self._deadline = threading.Timer(READ_DEADLINE, self._expire)
+        self._deadline = threading.Timer(self.server.receiver.read_deadline, self._expire)
         self._deadline.daemon = True
         self._deadline.start()
         self._expired = False
@@ -450,11 +458,12 @@ def make_server(
     max_body: int = DEFAULT_MAX_BODY,
     log: Log | None = None,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    read_deadline: float = READ_DEADLINE,
 ) -> WebhookServer:
     """A bound, not yet serving receiver: call `.start()` (background thread) or `.serve_forever()`.
 
     `store` should be opened with `durable=True`: 200 promises the provider its results survive a power cut.
     `log` receives one line per request (without the `hlrcli: ` prefix); port 0 picks a free port (`.port`).
     """
-    receiver = Receiver(settings, store, path, max_body, log or _quiet, max_connections)
+    receiver = Receiver(settings, store, path, max_body, log or _quiet, max_connections, read_deadline)
     return WebhookServer(receiver, host, port)
