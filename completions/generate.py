@@ -52,7 +52,7 @@ def dynamic_values() -> dict[str, tuple[str, ...]]:
     """
     from hlrcli.providers import NAMES
 
-    return {"provider": tuple(NAMES), "name": (JOBS,)}
+    return {"provider": tuple(NAMES), **dict.fromkeys(("name", "old", "new", "against"), (JOBS,))}
 
 
 # The model --------------------------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ def _option(param: Any, ctx: Any, path: tuple[str, ...], warn: Callable[[str], N
     files = False
     if takes_value:
         choices, files = _values(param, ctx, where, warn)
-        _check_words(where, choices, SAFE_WORD)
+        _check_words(where, [c for c in choices if c != JOBS], SAFE_WORD)
     longs = [n for n in names if n.startswith("--")]
     metavar = (longs[0][2:] if longs else param.name or "value").lower().replace("-", " ")
     return Opt(
@@ -591,7 +591,9 @@ def render_fish(tree: Node) -> str:
                     flags.append(f"-o {name[1:]}")  # old-style long option with one dash
             if opt.takes_value:
                 flags.append("-r -F" if opt.files else "-x")
-                if opt.choices:
+                if opt.choices == (JOBS,):
+                    flags.append("-a '(command hlrcli jobs names 2>/dev/null)'")
+                elif opt.choices:
                     flags.append(f"-a {_fq(' '.join(opt.choices))}")
             if opt.help:
                 flags.append(f"-d {_fq(opt.help)}")

@@ -25,7 +25,7 @@ def report(
             "number_type, error [default: those the results have]",
             metavar="A,B",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     against: Annotated[
         str | None,
         typer.Option(
@@ -34,13 +34,13 @@ def report(
             metavar="OLD_JOB",
             autocompletion=_complete_job,
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     html: Annotated[
         Path | None,
         typer.Option(
             "--html", help="also write one self-contained HTML page (charts, figures, options)", metavar="FILE"
         ),
-    ] = None,  # fmt: skip
+    ] = None,
 ) -> None:
     """Counts and percentages by status, network, country, porting, roaming, number type and error, plus cost.
 

@@ -157,6 +157,8 @@ __hlrcli_option_values() {
             'routes --output'|'routes -o'|'status --output'|'status -o'|'validate --output'|'validate -o'| \
             'webhook url --output'|'webhook url -o')
             vals='@files' ;;
+        'report --against')
+            vals='@jobs' ;;
         'price --type'|'price -t')
             vals='HLR MNP NT' ;;
         'coverage --sample-size')
@@ -193,7 +195,8 @@ __hlrcli_argument_values() {
     case "$1 $2" in
         'batch 0')
             vals='@files' ;;
-        'jobs delete 0'|'jobs poll 0'|'jobs results 0'|'jobs show 0'|'report 0')
+        'jobs delete 0'|'jobs diff 0'|'jobs diff 1'|'jobs poll 0'|'jobs results 0'|'jobs show 0'| \
+            'report 0')
             vals='@jobs' ;;
         'completion 0')
             vals='bash zsh fish' ;;

@@ -240,6 +240,7 @@ complete -c hlrcli -n '__hlrcli_at jobs diff' -s o -l output -r -F -d 'write to 
 complete -c hlrcli -n '__hlrcli_at jobs diff' -s q -l quiet -d 'no notices or progress on stderr, only errors'
 complete -c hlrcli -n '__hlrcli_at jobs diff' -l raw -d 'CSV: do not defuse cells a spreadsheet would run as formulas'
 complete -c hlrcli -n '__hlrcli_at jobs diff' -s v -l verbose -d 'trace HTTP requests on stderr (secrets redacted)'
+complete -c hlrcli -n '__hlrcli_at jobs diff' -f -a '(command hlrcli jobs names 2>/dev/null)'
 
 # hlrcli jobs list
 complete -c hlrcli -n '__hlrcli_at jobs list' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
@@ -403,7 +404,7 @@ complete -c hlrcli -n '__hlrcli_at rental-status' -l timeout -x -d 'connect/read
 complete -c hlrcli -n '__hlrcli_at rental-status' -s v -l verbose -d 'trace HTTP requests on stderr (secrets redacted)'
 
 # hlrcli report
-complete -c hlrcli -n '__hlrcli_at report' -l against -x -d 'an earlier job: the same dimensions side by side, with the change'
+complete -c hlrcli -n '__hlrcli_at report' -l against -x -a '(command hlrcli jobs names 2>/dev/null)' -d 'an earlier job: the same dimensions side by side, with the change'
 complete -c hlrcli -n '__hlrcli_at report' -l by -x -d 'dimensions: status, network, original_network, country, ported, roaming, number_type, error [default: those the results have]'
 complete -c hlrcli -n '__hlrcli_at report' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
 complete -c hlrcli -n '__hlrcli_at report' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
