@@ -50,9 +50,14 @@ def dynamic_values() -> dict[str, tuple[str, ...]]:
     Keyed by parameter name. The provider list is the registry's, so a new provider shows up on regeneration.
     Job names live in the user's store, so they cannot be frozen: JOB arguments get the JOBS marker instead.
     """
+    from hlrcli.output import Format
     from hlrcli.providers import NAMES
 
-    return {"provider": tuple(NAMES), **dict.fromkeys(("name", "old", "new", "against"), (JOBS,))}
+    return {
+        "provider": tuple(NAMES),
+        "fmt": tuple(f.value for f in Format),
+        **dict.fromkeys(("name", "old", "new", "against"), (JOBS,)),
+    }
 
 
 # The model --------------------------------------------------------------------------------------------------

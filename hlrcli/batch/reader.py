@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -181,7 +181,9 @@ def _spool(stream: BinaryIO, directory: Path | None) -> tuple[Path, str]:
     fd, name = tempfile.mkstemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", suffix=".csv", dir=directory)
     try:
         with os.fdopen(fd, "wb") as out:
-            for block in iter(lambda: stream.read(1 << 20), b""):
+            # A terminal's end of input (Ctrl-D) is not sticky: read it once, whole (a person typed it).
+            blocks = [stream.read()] if stream.isatty() else iter(lambda: stream.read(1 << 20), b"")
+            for block in blocks:
                 digest.update(block)
                 out.write(block)
     except BaseException:
@@ -227,7 +229,11 @@ def _check_encoding(name: str | None) -> str | None:
 
 
 def open_input(
-    source: str, column: str | None = None, spool_dir: Path | None = None, encoding: str | None = None
+    source: str,
+    column: str | None = None,
+    spool_dir: Path | None = None,
+    encoding: str | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Input:
     """Open a CSV/stdin, sniff its shape, pick the number column, and read it all once to check it."""
     encoding = _check_encoding(encoding)
@@ -235,6 +241,8 @@ def open_input(
     if spooled:
         if sys.stdin is None:
             raise InputError("no standard input to read (it is closed)")
+        if notice is not None and sys.stdin.isatty():
+            notice("reading CSV rows from standard input (type or paste them; Ctrl-D ends the input)")
         path, sha = _spool(sys.stdin.buffer, spool_dir)
     else:
         path = Path(source)

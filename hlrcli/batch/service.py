@@ -197,7 +197,9 @@ class Jobs:
             stack.enter_context(sigterm_as_interrupt())  # the spool is removed on SIGTERM too
             if req.job is not None:
                 check_job_name(req.job)
-            inp = open_input(req.source, req.column, spool_dir=self.home / "spool", encoding=req.encoding)
+            inp = open_input(
+                req.source, req.column, spool_dir=self.home / "spool", encoding=req.encoding, notice=self.ui.notice
+            )
             stack.callback(inp.cleanup)
             provider = self.providers(
                 "batch", name=req.provider, concurrency=req.concurrency or 8, per_minute=req.per_minute

@@ -50,7 +50,9 @@ def balance(ctx: Ctx) -> None:
 @command(app, "routes")
 def routes(
     ctx: Ctx,
-    number: Annotated[str | None, typer.Argument(help="recommend a route for this number", show_default=False)] = None,
+    number: Annotated[
+        str | None, typer.Argument(help="recommend a route for this number", show_default=False, metavar="NUMBER")
+    ] = None,
     routing_map: Annotated[bool, typer.Option("--map", help="show the account's routing map")] = False,
     country: CountryOpt = None,
 ) -> None:
@@ -69,7 +71,9 @@ def routes(
 @command(app, "price")
 def price(
     ctx: Ctx,
-    number: Annotated[str | None, typer.Argument(help="price of a lookup for this number", show_default=False)] = None,
+    number: Annotated[
+        str | None, typer.Argument(help="price of a lookup for this number", show_default=False, metavar="NUMBER")
+    ] = None,
     route_type: Annotated[RouteType, typer.Option("--type", "-t", help="lookup type", case_sensitive=False)] = (
         RouteType.HLR
     ),
@@ -96,7 +100,9 @@ def price(
 @command(app, "coverage")
 def coverage(
     ctx: Ctx,
-    country: Annotated[str | None, typer.Argument(help="ISO country code, e.g. DE", show_default=False)] = None,
+    country: Annotated[
+        str | None, typer.Argument(help="ISO country code, e.g. DE", show_default=False, metavar="COUNTRY")
+    ] = None,
     kind: Annotated[CoverageType, typer.Option("--type", "-t", help="hlr or mnp coverage")] = CoverageType.hlr,
     sample_size: Annotated[
         SampleSize | None, typer.Option("--sample-size", help="hlr: statistics sample", case_sensitive=False)
@@ -123,7 +129,9 @@ def coverage(
 @command(app, "networks")
 def networks(
     ctx: Ctx,
-    country: Annotated[str | None, typer.Argument(help="ISO country code (default: all)", show_default=False)] = None,
+    country: Annotated[
+        str | None, typer.Argument(help="ISO country code (default: all)", show_default=False, metavar="COUNTRY")
+    ] = None,
 ) -> None:
     """Mobile networks (MCC/MNC, brand, operator), for one country or all."""
     from hlrcli.numbers import check_country
@@ -132,7 +140,9 @@ def networks(
 
 
 @command(app, "rental-status")
-def rental_status(ctx: Ctx, token: Annotated[str, typer.Argument(help="rental token", show_default=False)]) -> None:
+def rental_status(
+    ctx: Ctx, token: Annotated[str, typer.Argument(help="rental token", show_default=False, metavar="TOKEN")]
+) -> None:
     """SMS Partner contact rental: status, targeting, volumes and cost of a rental."""
     result = ctx.provider("rental-status").rental_status(token)
     ctx.emit([result])

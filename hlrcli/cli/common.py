@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from hlrcli.config import Settings
 from hlrcli.errors import ExitCode, HlrcliError, NetworkError, ProviderError, UsageError
@@ -55,13 +56,31 @@ ProviderOpt = Annotated[
         metavar="PROVIDER",
     ),
 ]
+
+
+def _format(value: str | None) -> Format | None:
+    if value is None:
+        return None
+    try:
+        return Format(value.lower())
+    except ValueError:
+        raise UsageError(f"-f/--format: {value!r} is not a format; use {', '.join(f.value for f in Format)}") from None
+
+
+def _complete_format(incomplete: str) -> list[str]:
+    return [f.value for f in Format if f.value.startswith(incomplete)]
+
+
 FormatOpt = Annotated[
-    Format | None,
+    str | None,
     typer.Option(
         "-f",
         "--format",
-        help="[default: the -o file's extension, else table on a terminal, else csv; HLRCLI_FORMAT]",
+        help="table, csv, json, ndjson or xlsx [default: the -o file's extension, else table on a terminal, else "
+        "csv; HLRCLI_FORMAT]",
         show_default=False,
+        metavar="FORMAT",
+        autocompletion=_complete_format,
     ),
 ]
 OutputOpt = Annotated[
@@ -296,7 +315,7 @@ def make_ctx(**options: Any) -> Ctx:
     return Ctx(
         settings=settings,
         provider_flag=options.get("provider"),
-        fmt_flag=options.get("fmt"),
+        fmt_flag=_format(options.get("fmt")),
         output=options.get("output"),
         verbose=bool(options.get("verbose")),
         quiet=bool(options.get("quiet")),
@@ -313,6 +332,20 @@ def fail(verbose: bool, exc: BaseException, code: int) -> typer.Exit:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         print(redact(text), file=sys.stderr, end="")
     return typer.Exit(code)
+
+
+class Command(TyperCommand):
+    """A command whose help shows an argument's placeholder as written (`NUMBER...`), without typer's
+    `<list[str]>` type label or the `{…}` it puts around a required one in the usage line."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        for param in params:
+            if isinstance(param, TyperArgument) and param.metavar:
+                shown = param.metavar if param.metavar.endswith("...") or param.nargs == 1 else f"{param.metavar}..."
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+                param._usage_display_name = lambda shown=shown: shown  # type: ignore[method-assign]
+        return params
 
 
 ROOT_FLAGS: dict[str, bool] = {}  # -v/-q given before the subcommand (`hlrcli -v lookup …`), set by the app
@@ -374,7 +407,7 @@ def command(
                 raise fail(verbose, exc, int(ExitCode.FAILURE)) from None
 
         wrapper.__signature__ = sig.replace(parameters=own + extra)  # type: ignore[attr-defined]
-        app.command(name, **kw)(wrapper)
+        app.command(name, cls=Command, **kw)(wrapper)
         return fn
 
     return deco

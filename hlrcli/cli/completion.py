@@ -20,7 +20,9 @@ class Shell(str, Enum):
 
 
 @command(app, "completion", uses=())
-def completion(ctx: Ctx, shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish", show_default=False)]) -> None:
+def completion(
+    ctx: Ctx, shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish", show_default=False, metavar="SHELL")]
+) -> None:
     """Print the static completion script for SHELL (no interpreter starts on TAB; install lines in the README)."""
     from importlib.resources import files
 

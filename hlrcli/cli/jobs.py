@@ -48,7 +48,7 @@ def list_jobs(ctx: Ctx) -> None:
 
 
 @command(app, "names", uses=(), hidden=True)
-def names(ctx: Ctx, prefix: Annotated[str, typer.Argument()] = "") -> None:
+def names(ctx: Ctx, prefix: Annotated[str, typer.Argument(metavar="PREFIX")] = "") -> None:
     """Job names, one per line (for shell completion)."""
     with closing(ctx.jobs().store()) as store:
         for name in store.job_names(prefix):

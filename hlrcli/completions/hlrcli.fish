@@ -98,7 +98,7 @@ complete -c hlrcli -n '__hlrcli_at' -s V -l version -d 'print the version and ex
 
 # hlrcli balance
 complete -c hlrcli -n '__hlrcli_at balance' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at balance' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at balance' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at balance' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at balance' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at balance' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -119,7 +119,7 @@ complete -c hlrcli -n '__hlrcli_at batch' -s c -l country -x -d 'country (ISO co
 complete -c hlrcli -n '__hlrcli_at batch' -l dry-run -d 'count and estimate the cost; send nothing'
 complete -c hlrcli -n '__hlrcli_at batch' -l encoding -x -d 'the input\'s encoding [default: UTF-8, else detected]'
 complete -c hlrcli -n '__hlrcli_at batch' -l excel -d 'CSV for Excel: UTF-8 with BOM, ; separated'
-complete -c hlrcli -n '__hlrcli_at batch' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at batch' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at batch' -l give-up-after -x -d 'how long rate limiting (HTTP 429) is waited out before a row is given up [HLRCLI_GIVE_UP_AFTER: 15m]'
 complete -c hlrcli -n '__hlrcli_at batch' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at batch' -l job -x -d 'job name [default: from input content and options]'
@@ -171,7 +171,7 @@ complete -c hlrcli -n '__hlrcli_at config set' -s v -l verbose -d 'trace HTTP re
 
 # hlrcli config show
 complete -c hlrcli -n '__hlrcli_at config show' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at config show' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at config show' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at config show' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at config show' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at config show' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -187,7 +187,7 @@ complete -c hlrcli -n '__hlrcli_at config unset' -s v -l verbose -d 'trace HTTP 
 
 # hlrcli coverage
 complete -c hlrcli -n '__hlrcli_at coverage' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at coverage' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at coverage' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at coverage' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at coverage' -l mnp-countries -d 'list countries where only MNP (no HLR) is available'
 complete -c hlrcli -n '__hlrcli_at coverage' -l no-header -d 'CSV without its header line'
@@ -203,7 +203,7 @@ complete -c hlrcli -n '__hlrcli_at coverage' -s v -l verbose -d 'trace HTTP requ
 
 # hlrcli doctor
 complete -c hlrcli -n '__hlrcli_at doctor' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at doctor' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at doctor' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at doctor' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at doctor' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at doctor' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -233,7 +233,7 @@ complete -c hlrcli -n '__hlrcli_at jobs delete' -f -a '(command hlrcli jobs name
 
 # hlrcli jobs diff
 complete -c hlrcli -n '__hlrcli_at jobs diff' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at jobs diff' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at jobs diff' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at jobs diff' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at jobs diff' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at jobs diff' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -244,7 +244,7 @@ complete -c hlrcli -n '__hlrcli_at jobs diff' -f -a '(command hlrcli jobs names 
 
 # hlrcli jobs list
 complete -c hlrcli -n '__hlrcli_at jobs list' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at jobs list' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at jobs list' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at jobs list' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at jobs list' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at jobs list' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -271,7 +271,7 @@ complete -c hlrcli -n '__hlrcli_at jobs prune' -s v -l verbose -d 'trace HTTP re
 
 # hlrcli jobs results
 complete -c hlrcli -n '__hlrcli_at jobs results' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at jobs results' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at jobs results' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at jobs results' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at jobs results' -l interval -x -d 'seconds between checks with --wait'
 complete -c hlrcli -n '__hlrcli_at jobs results' -l no-header -d 'CSV without its header line'
@@ -288,7 +288,7 @@ complete -c hlrcli -n '__hlrcli_at jobs results' -f -a '(command hlrcli jobs nam
 # hlrcli jobs show
 complete -c hlrcli -n '__hlrcli_at jobs show' -l chunks -d 'list the job\'s chunks (async) instead'
 complete -c hlrcli -n '__hlrcli_at jobs show' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at jobs show' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at jobs show' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at jobs show' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at jobs show' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at jobs show' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -301,7 +301,7 @@ complete -c hlrcli -n '__hlrcli_at jobs show' -f -a '(command hlrcli jobs names 
 complete -c hlrcli -n '__hlrcli_at lookup' -l callback-url -x -d 'affiliate: results URL'
 complete -c hlrcli -n '__hlrcli_at lookup' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
 complete -c hlrcli -n '__hlrcli_at lookup' -s c -l country -x -d 'country (ISO code, e.g. DE) for numbers written in national format'
-complete -c hlrcli -n '__hlrcli_at lookup' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at lookup' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at lookup' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at lookup' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at lookup' -l notify-url -x -d 'smspartner: where results are POSTed'
@@ -321,7 +321,7 @@ complete -c hlrcli -n '__hlrcli_at lookup' -s v -l verbose -d 'trace HTTP reques
 # hlrcli mnp
 complete -c hlrcli -n '__hlrcli_at mnp' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
 complete -c hlrcli -n '__hlrcli_at mnp' -s c -l country -x -d 'country (ISO code, e.g. DE) for numbers written in national format'
-complete -c hlrcli -n '__hlrcli_at mnp' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at mnp' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at mnp' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at mnp' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at mnp' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -336,7 +336,7 @@ complete -c hlrcli -n '__hlrcli_at mnp' -s v -l verbose -d 'trace HTTP requests 
 
 # hlrcli networks
 complete -c hlrcli -n '__hlrcli_at networks' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at networks' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at networks' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at networks' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at networks' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at networks' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -350,7 +350,7 @@ complete -c hlrcli -n '__hlrcli_at networks' -s v -l verbose -d 'trace HTTP requ
 # hlrcli nt
 complete -c hlrcli -n '__hlrcli_at nt' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
 complete -c hlrcli -n '__hlrcli_at nt' -s c -l country -x -d 'country (ISO code, e.g. DE) for numbers written in national format'
-complete -c hlrcli -n '__hlrcli_at nt' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at nt' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at nt' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at nt' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at nt' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -366,7 +366,7 @@ complete -c hlrcli -n '__hlrcli_at nt' -s v -l verbose -d 'trace HTTP requests o
 # hlrcli price
 complete -c hlrcli -n '__hlrcli_at price' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
 complete -c hlrcli -n '__hlrcli_at price' -s c -l country -x -d 'country (ISO code, e.g. DE) for numbers written in national format'
-complete -c hlrcli -n '__hlrcli_at price' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at price' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at price' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at price' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at price' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -382,7 +382,7 @@ complete -c hlrcli -n '__hlrcli_at price' -s v -l verbose -d 'trace HTTP request
 
 # hlrcli providers
 complete -c hlrcli -n '__hlrcli_at providers' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at providers' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at providers' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at providers' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at providers' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at providers' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -392,7 +392,7 @@ complete -c hlrcli -n '__hlrcli_at providers' -s v -l verbose -d 'trace HTTP req
 
 # hlrcli rental-status
 complete -c hlrcli -n '__hlrcli_at rental-status' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at rental-status' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at rental-status' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at rental-status' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at rental-status' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at rental-status' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -407,7 +407,7 @@ complete -c hlrcli -n '__hlrcli_at rental-status' -s v -l verbose -d 'trace HTTP
 complete -c hlrcli -n '__hlrcli_at report' -l against -x -a '(command hlrcli jobs names 2>/dev/null)' -d 'an earlier job: the same dimensions side by side, with the change'
 complete -c hlrcli -n '__hlrcli_at report' -l by -x -d 'dimensions: status, network, original_network, country, ported, roaming, number_type, error [default: those the results have]'
 complete -c hlrcli -n '__hlrcli_at report' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at report' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at report' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at report' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at report' -l html -r -F -d 'also write one self-contained HTML page (charts, figures, options)'
 complete -c hlrcli -n '__hlrcli_at report' -l no-header -d 'CSV without its header line'
@@ -420,7 +420,7 @@ complete -c hlrcli -n '__hlrcli_at report' -f -a '(command hlrcli jobs names 2>/
 # hlrcli routes
 complete -c hlrcli -n '__hlrcli_at routes' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
 complete -c hlrcli -n '__hlrcli_at routes' -s c -l country -x -d 'country (ISO code, e.g. DE) for numbers written in national format'
-complete -c hlrcli -n '__hlrcli_at routes' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at routes' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at routes' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at routes' -l map -d 'show the account\'s routing map'
 complete -c hlrcli -n '__hlrcli_at routes' -l no-header -d 'CSV without its header line'
@@ -434,7 +434,7 @@ complete -c hlrcli -n '__hlrcli_at routes' -s v -l verbose -d 'trace HTTP reques
 
 # hlrcli status
 complete -c hlrcli -n '__hlrcli_at status' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at status' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at status' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at status' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at status' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at status' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -449,7 +449,7 @@ complete -c hlrcli -n '__hlrcli_at status' -s v -l verbose -d 'trace HTTP reques
 # hlrcli validate
 complete -c hlrcli -n '__hlrcli_at validate' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
 complete -c hlrcli -n '__hlrcli_at validate' -s c -l country -x -d 'country (ISO code, e.g. DE) for numbers written in national format'
-complete -c hlrcli -n '__hlrcli_at validate' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at validate' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at validate' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at validate' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at validate' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'
@@ -478,7 +478,7 @@ complete -c hlrcli -n '__hlrcli_at webhook serve' -s v -l verbose -d 'trace HTTP
 # hlrcli webhook url
 complete -c hlrcli -n '__hlrcli_at webhook url' -l base -x -d 'public origin of the receiver, e.g. https://hooks.example.com (the reverse proxy)'
 complete -c hlrcli -n '__hlrcli_at webhook url' -l columns -x -d 'only these fields, in this order (comma-separated), in any format'
-complete -c hlrcli -n '__hlrcli_at webhook url' -s f -l format -x -a 'table csv json ndjson xlsx' -d '[default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
+complete -c hlrcli -n '__hlrcli_at webhook url' -s f -l format -x -a 'table csv json ndjson xlsx' -d 'table, csv, json, ndjson or xlsx [default: the -o file\'s extension, else table on a terminal, else csv; HLRCLI_FORMAT]'
 complete -c hlrcli -n '__hlrcli_at webhook url' -s h -l help -d 'Show this message and exit.'
 complete -c hlrcli -n '__hlrcli_at webhook url' -l no-header -d 'CSV without its header line'
 complete -c hlrcli -n '__hlrcli_at webhook url' -s o -l output -r -F -d 'write to FILE (atomically) instead of stdout'

@@ -18,7 +18,7 @@ STATUS_STYLES = {
     "warn": "yellow",
     "skip": "dim",
 }
-MIN_FLEX = 8  # a shortened column keeps at least this many characters (with an ellipsis)
+MIN_FLEX = 6  # a shortened column keeps at least this many characters (with an ellipsis)
 BORDERS = 3  # characters a column costs beyond its content: "│ " before, " " after
 
 
@@ -27,6 +27,31 @@ def _isatty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _fit(cols: list[str], natural: dict[str, int], fixed: set[str], width: int) -> dict[str, int]:
+    """Column widths that fit `width`: natural where there is room; else the flexible columns share the rest
+    (at least MIN_FLEX each), and columns are dropped from the right (`error` last) when even that is too wide."""
+    cols = list(cols)
+    while True:
+        room = width - BORDERS * len(cols) - 1
+        need = sum(natural[c] for c in cols)
+        if need <= room:
+            return {c: natural[c] for c in cols}
+        flexible = [c for c in cols if c not in fixed]
+        spare = room - sum(natural[c] for c in cols if c in fixed)
+        if flexible and spare >= MIN_FLEX * len(flexible):
+            out = {c: natural[c] for c in cols}
+            # Shorten the widest first, so short columns (flags, costs) keep their full text.
+            for c in sorted(flexible, key=lambda name: natural[name]):
+                share = spare // len(flexible)
+                out[c] = max(MIN_FLEX, min(natural[c], share))
+                spare -= out[c]
+                flexible = [f for f in flexible if f != c]
+            return out
+        if len(cols) <= 2:
+            return {c: max(1, min(natural[c], room // len(cols))) for c in cols}
+        cols.pop(-2 if cols[-1] == "error" else -1)
 
 
 def render_table(
@@ -66,20 +91,16 @@ def render_table(
     cols = [c for c in cols if any(r.get(c) not in (None, "", ()) for r in rows)] or cols
     cells = {c: [_cell(r.get(c)) for r in rows] for c in cols}
     natural = {c: max([len(c), *(len(v) for v in cells[c])]) for c in cols}
-    fixed = {c for c in cols if any(v in STATUS_STYLES for v in cells[c])}
-    if cols:
-        fixed.add(cols[0])  # the number the row is about is never shortened
-    room = console.width - 1
-    # Drop columns from the right (never the first two) until their shortest form fits the terminal.
-    while (
-        len(cols) > 2
-        and sum(min(natural[c], MIN_FLEX) if c not in fixed else natural[c] for c in cols) + BORDERS * len(cols) > room
-    ):
-        cols.pop(-2 if cols[-1] == "error" else -1)
+    # The number a row is about, and statuses, are never shortened; the other columns share what is left.
+    fixed = {c for c in cols if any(v in STATUS_STYLES for v in cells[c])} | set(cols[:1])
+    widths = _fit(cols, natural, fixed, console.width)
+    if len(widths) < len(cols):
+        # Columns had to go: first let a status column's long header ("connectivity_status") yield to its values.
+        narrow = {c: max([6, *map(len, cells[c])]) if c in fixed and c != cols[0] else natural[c] for c in cols}
+        widths = max(widths, _fit(cols, narrow, fixed, console.width), key=len)
     table = Table(header_style="bold")
-    for col in cols:
-        keep = natural[col] if col in fixed else min(natural[col], MIN_FLEX)
-        table.add_column(col, overflow="ellipsis", no_wrap=True, min_width=keep)
+    for col in widths:
+        table.add_column(col, overflow="ellipsis", no_wrap=True, width=widths[col])
     for row in rows:
-        table.add_row(*(styled(row.get(c)) for c in cols))
+        table.add_row(*(styled(row.get(c)) for c in widths))
     console.print(table)
