@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -479,7 +480,8 @@ def test_catalogue_endpoints(emu: Emulator) -> None:
     assert hlr_get(emu, "/hlr-coverage").status_code == 400
     assert hlr_get(emu, "/hlr-coverage", countrycode="DE", sample_size="HUGE").status_code == 400
     items = hlr_get(emu, "/mccmncs", countrycode="FR").json()["items"]
-    assert {i["country_code"] for i in items} == {"FR"} and all("parent_mccmnc" in i for i in items)
+    # parent_mccmnc: documented, missing from the example; sent for every other network.
+    assert {i["country_code"] for i in items} == {"FR"} and {"parent_mccmnc" in i for i in items} == {True, False}
     everything = hlr_get(emu, "/mnp-coverage").json()["items"]
     assert {"DE", "FR", "GB", "US"} <= {i["country_code"] for i in everything}
     assert any(i["mnc"].endswith(" ") for i in everything)
@@ -510,7 +512,10 @@ def test_smspartner_error_codes(emu: Emulator) -> None:
     assert smsp(emu, "/lookup", phoneNumbers="+33612345678 +33612345679").json()["code"] == 3
     too_many = ",".join(f"+336123{i:05d}" for i in range(501))
     over = smsp(emu, "/hlr/notify", phoneNumbers=too_many)
-    assert over.status_code == 400 and over.json()["code"] == 9 and "500" in over.json()["message"]
+    # Code 9 as the Go SDK's fixture: no `message`, the field and its message in the `error` list.
+    assert over.status_code == 400 and over.json()["code"] == 9 and "message" not in over.json()
+    [detail] = over.json()["error"]
+    assert detail["elementId"] == "children[phoneNumbers].data" and "500" in detail["message"]
     assert smsp(emu, "/hlr/notify", phoneNumbers="+33612345678", tag="x" * 21).json()["success"] is False
     assert emu.charge_count() == 0
     emu.smspartner_error_http_status = 200
@@ -533,7 +538,9 @@ def test_smspartner_notify_charges_and_notifies(emu: Emulator, receiver: Receive
         notes[note["phone"]] = note
     assert set(notes) == set(numbers[:4])
     assert [notes[n]["errorGrpId"] for n in numbers[:4]] == ["0", "27", "1", "255"]
-    assert notes["+33612345670"]["errorName"] == "NO_ERROR" and notes["+33612345679"]["ported"] == "1"
+    # The seed's spelling, trailing space included.
+    assert (notes["+33612345670"]["errorName"], notes["+33612345670"]["errorDesc"]) == ("NO_ERROR ", "No Error")
+    assert notes["+33612345679"]["ported"] == "1"
     assert {"messageId", "mccMnc", "errorDesc", "date"} <= set(notes["+33612345670"])
     second = smsp(emu, "/hlr/notify", phoneNumbers="+33612345670").json()
     assert second["campaign_id"] != answer["campaign_id"]
@@ -575,6 +582,7 @@ def test_smspartner_lookup_me_and_rental_status(emu: Emulator) -> None:
     assert status(apiKey="wrong", token="tok-ready").json()["code"] == 10
     ready = status(apiKey=SMSP_KEY, token="tok-ready").json()
     assert ready["success"] is True and ready["token"] == "tok-ready" and "ready" in ready["status"]
+    assert "code" not in ready  # as the seed's example: the only answer without one
     assert ready["location"]["details_localisation"][0]["Type"] == "cp" and "phoneNumbers" in ready["file"]
     emu.rental_tokens["mine"] = 3
     assert "failed" in status(apiKey=SMSP_KEY, token="mine").json()["status"]
@@ -622,18 +630,18 @@ def test_affiliate_auth_and_payload_format(emu: Emulator) -> None:
 
 
 def test_affiliate_single_create_and_idempotent_reference(emu: Emulator) -> None:
-    ok = aff_create(emu, {"msisdn": "380505142320", "reference": "job-1", "tariff": "9"})
+    ok = aff_create(emu, {"msisdn": "380505142320", "reference": "job1", "tariff": "9"})
     body = ok.json()
     assert ok.status_code == 200 and body["error"] == "0" and body["id"].isdigit()
     assert body["price"] == "0.002" and body["currency"] == "EUR"
-    again = aff_create(emu, {"msisdn": "380505142320", "reference": "job-1"}).json()
+    again = aff_create(emu, {"msisdn": "380505142320", "reference": "job1"}).json()
     assert again == {"error": "13", "errorDescription": "HLR already exists", "id": body["id"]}
-    bad = aff_create(emu, {"msisdn": "+380505142320", "reference": "job-2"})
+    bad = aff_create(emu, {"msisdn": "+380505142320", "reference": "job2"})
     assert bad.status_code == 400 and bad.json() == {"error": "11", "errorDescription": "Incorrect msisdn"}
     assert emu.charged_numbers("affiliate") == {"+380505142320": 1}
     post = requests.post(
         emu.affiliate_url + "/hlr/create",
-        files={"msisdn": (None, "491788735001"), "reference": (None, "job-3")},
+        files={"msisdn": (None, "491788735001"), "reference": (None, "job3")},
         headers={"X-API-KEY": AFF_KEY},
         timeout=5,
     )
@@ -651,7 +659,8 @@ def test_affiliate_multiple_create(emu: Emulator) -> None:
     assert answer["error"] == "0" and answer["totalprice"] == "0.002" and answer["currency"] == "EUR"
     ok, dup, bad = answer["result"]
     assert ok["reference"] == "r1" and ok["error"] == "0" and ok["id"].isdigit() and ok["price"] == "0.002"
-    assert dup["error"] == "13" and dup["id"] and dup["errorDescription"] == "HLR already exists"
+    # The docs print this item's key with a leading space.
+    assert dup["error"] == "13" and dup["id"] and dup[" errorDescription"] == "HLR already exists"
     assert bad == {"reference": "r3", "error": "11", "errorDescription": "Incorrect msisdn"}
     assert all(isinstance(v, str) for item in answer["result"] for v in item.values())
     assert emu.charge_count("affiliate") == 2
@@ -693,7 +702,9 @@ def test_affiliate_polling_callback_and_prices(emu: Emulator, receiver: Receiver
     assert final["details"] == {"ported": "0", "roaming": "0"}
     aff_get(emu, "/hlr/reference/p1")
     other = aff_get(emu, "/hlr/reference/p1").json()
-    assert other["status"] == "absent" and other["details"] == {"ported": "0", "roaming": "1"}
+    # Flags only for active ("complete information is available if the status is active").
+    assert other["status"] == "absent" and other["details"] == {"ported": "0", "roaming": "0"}
+    assert other["network"] == "25501"  # "number's mccmnc (for absent, active statuses)"
     missing = aff_get(emu, "/hlr/999999")
     assert missing.status_code == 404 and missing.json() == {
         "error": "10",
@@ -1338,3 +1349,155 @@ def test_standalone_fault_and_limit_flags() -> None:
         check=False,
     )
     assert bad.returncode == 2 and "must not exceed 1" in bad.stderr
+
+
+# -- the published payloads' variants (tests/fixtures/real/FINDINGS.md, section b) --------------------------
+
+
+def test_routing_map_as_the_example_prints_it_or_as_its_table_says(emu: Emulator) -> None:
+    example = hlr_get(emu, "/routing-map").json()["routing"]["map"]
+    assert (example["defaultRoute"], example["mnpFallback"]) == ("V11", True)
+    assert "default_route" not in example and "mnp_fallback" not in example
+    assert all(isinstance(i["mccmnc"], int) for i in example["mccmncs"])  # `"mccmnc":20201`
+    assert all(isinstance(i["mccmnc"], str) for i in example["prefixes"])  # `"mccmnc":"26203"`
+    emu.configure({"hlr_routing_map_style": "table"})
+    table = hlr_get(emu, "/routing-map").json()["routing"]["map"]
+    assert (table["default_route"], table["mnp_fallback"]) == ("V11", True) and "defaultRoute" not in table
+    assert [i["mccmnc"] for i in table["mccmncs"]] == [str(i["mccmnc"]) for i in example["mccmncs"]]
+    with pytest.raises(ValueError, match="hlr_routing_map_style"):
+        emu.configure({"hlr_routing_map_style": "camel"})
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_webhook_content_type_is_a_setting(emu: Emulator, receiver: Receiver, content_type: str | None) -> None:
+    emu.webhook_urls["hlrlookups"] = [receiver.url]
+    emu.configure({"hlr_webhook_content_type": content_type})
+    hlr_post(emu, "/hlr-lookups", {"msisdns": ["+491788735000"]})
+    assert emu.wait_deliveries(5)
+    [(headers, body)] = receiver.hits
+    # The body is the same signed JSON whatever the header says.
+    assert headers.get("Content-Type") == content_type
+    assert headers["X-Signatures"].split(";")[1] == webhook_signature(HLR_KEY, HLR_SECRET, body)
+    assert json.loads(body)["type"] == "HLR"
+
+
+def test_bulk_cost_is_a_number_for_nt_a_string_for_hlr_and_mnp(emu: Emulator) -> None:
+    assert hlr_post(emu, "/nt-lookups", {"numbers": ["+4989702626"]}).json()["cost"] == 0.005
+    assert hlr_post(emu, "/hlr-lookups", {"msisdns": ["+491788735000"]}).json()["cost"] == "0.0100"
+    assert hlr_post(emu, "/mnp-lookups", {"msisdns": ["+491788735000"]}).json()["cost"] == "0.0050"
+
+
+def test_sync_hlr_answer_stars_the_subscriber_identifiers_the_webhook_does_not(
+    emu: Emulator, receiver: Receiver
+) -> None:
+    emu.webhook_urls["hlrlookups"] = [receiver.url]
+    sync = hlr_post(emu, "/hlr-lookup", {"msisdn": "+491788735000"}).json()
+    assert (sync["imsi"], sync["msin"], sync["msc"]) == ("*" * 15, "*" * 10, "*" * 12)
+    hlr_post(emu, "/hlr-lookups", {"msisdns": ["+491788735000"]})
+    assert emu.wait_deliveries(5)
+    [pushed] = json.loads(receiver.hits[0][1])["results"]
+    assert pushed["imsi"] == pushed["mccmnc"] + "X" * 10 and pushed["msin"] == "X" * 10
+
+
+def test_price_list_decimals_and_the_mix_row(emu: Emulator) -> None:
+    pricing = hlr_get(emu, "/price-list").json()["pricing"]
+    assert {p["route_type"]: len(p["price"].split(".")[1]) for p in pricing} == {"HLR": 4, "MNP": 5, "NT": 5}
+    emu.configure({"hlr_price_list_mix": True})
+    [mix] = [p for p in hlr_get(emu, "/price-list").json()["pricing"] if p["route_type"] == "MIX"]
+    assert (mix["route"], mix["price"]) == ("IP1", "0.01000")  # the example's row
+
+
+def test_smspartner_go_sdk_shapes_of_me_and_lookup(emu: Emulator) -> None:
+    def me() -> dict[str, Any]:
+        return requests.get(emu.smspartner_url + "/me", params={"apiKey": SMSP_KEY}, timeout=5).json()
+
+    docs = me()
+    assert "creditSmsECO" in docs["credits"] and set(docs["user"]) == {"username", "firstname", "lastname"}
+    emu.configure({"smspartner_me_style": "go-sdk", "smspartner_lookup_style": "go-sdk"})
+    go = me()
+    assert go["credits"]["creditSmsLowCost"] == docs["credits"]["creditSmsECO"]
+    assert "creditSmsECO" not in go["credits"] and set(go["user"]) == {"username"}
+    [item] = smsp(emu, "/lookup", phoneNumbers="+33612345670").json()["lookup"]
+    assert (item["countryCode"], item["network"]) == ("", "SFR")  # Go: no country, the network named
+    with pytest.raises(ValueError, match="smspartner_me_style"):
+        emu.configure({"smspartner_me_style": "php"})
+
+
+def test_smspartner_notify_number_can_be_the_go_sdks(emu: Emulator) -> None:
+    emu.configure({"smspartner_notify_number": 1})
+    answer = smsp(emu, "/hlr/notify", phoneNumbers="+212620123456,+33612345670").json()
+    # The Go SDK's fixture: two numbers sent, `number: 1`; both are still verified and charged.
+    assert answer["number"] == 1 and emu.charge_count("smspartner") == 2
+
+
+def test_affiliate_results_say_the_network_and_flags_only_as_the_docs_do(emu: Emulator) -> None:
+    emu.affiliate_pending_polls = 0
+    numbers = {"active": "380972920995", "absent": "380972920907", "failed": "380972920918", "unknown": "380972920999"}
+    items = [{"msisdn": n, "reference": f"s{status}"} for status, n in numbers.items()]
+    aff_create(emu, {"payload": json.dumps(items)})
+    got = {status: aff_get(emu, f"/hlr/reference/s{status}").json() for status in numbers}
+    assert {s: r["status"] for s, r in got.items()} == {s: s for s in numbers}
+    assert {s: r["network"] for s, r in got.items()} == {
+        "active": "25503", "absent": "25501", "failed": "", "unknown": "unknown",
+    }  # fmt: skip
+    # Every one of these numbers is ported and roaming by the emulator's rules: only `active` says so.
+    assert got["active"]["details"] == {"ported": "1", "roaming": "1"}
+    assert all(got[s]["details"] == {"ported": "0", "roaming": "0"} for s in ("absent", "failed", "unknown"))
+
+
+def test_affiliate_references_must_be_32_letters_or_digits(emu: Emulator) -> None:
+    single = aff_create(emu, {"msisdn": "380505142320", "reference": "with-dash"})
+    assert single.status_code == 400 and single.json() == {"error": "15", "errorDescription": "Invalid External ID"}
+    items = [
+        {"msisdn": "380972920000", "reference": "a" * 32},
+        {"msisdn": "380972920001", "reference": "a" * 33},
+        {"msisdn": "380972920002", "reference": "extid_1"},
+    ]
+    ok, long, underscore = aff_create(emu, {"payload": json.dumps(items)}).json()["result"]
+    assert ok["error"] == "0"
+    assert long["error"] == underscore["error"] == "15"  # per item, like error 11: the others are created
+    assert emu.charged_numbers("affiliate") == {"+380972920000": 1}
+
+
+def test_affiliate_answers_under_rest_too(emu: Emulator) -> None:
+    def get(path: str) -> requests.Response:
+        return requests.get(emu.url + "/affiliate" + path, headers={"X-API-KEY": AFF_KEY}, timeout=5)
+
+    assert get("/hlr/prices/0").json()["error"] == "0"
+    assert get("/rest/hlr/prices/0").json()["error"] == "0"
+    assert get("/restless/hlr/prices/0").status_code == 404
+    emu.configure({"affiliate_path_prefixes": ["/rest"]})  # only the general page's form
+    assert get("/hlr/prices/0").status_code == 404
+    assert get("/rest/hlr/prices/0").json()["error"] == "0"
+    created = requests.put(
+        emu.url + "/affiliate/rest/hlr/create",
+        files={"msisdn": (None, "380505142320"), "reference": (None, "viaRest")},
+        headers={"X-API-KEY": AFF_KEY},
+        timeout=5,
+    ).json()
+    assert created["error"] == "0" and get(f"/rest/hlr/{created['id']}").json()["reference"] == "viaRest"
+    with pytest.raises(ValueError, match="affiliate_path_prefixes"):
+        emu.configure({"affiliate_path_prefixes": ["rest"]})
+
+
+def test_affiliate_dates_in_either_published_format(emu: Emulator) -> None:
+    emu.affiliate_pending_polls = 0
+    aff_create(emu, {"msisdn": "380505142320", "reference": "bsg"})
+    emu.configure({"affiliate_datetime_style": "iso"})
+    aff_create(emu, {"msisdn": "380505142320", "reference": "iso"})
+    bsg, iso = (aff_get(emu, f"/hlr/reference/{r}").json()["createdDatetime"] for r in ("bsg", "iso"))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", bsg), bsg  # bsg: Y-m-d H:i:s
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", iso), iso  # affiliate: 2015-08-04T06:50:19+00:00
+
+
+def test_variant_settings_through_the_control_endpoint(emu: Emulator) -> None:
+    config = emu.url + "/_emu/config"
+    change = {
+        "hlr_routing_map_style": "table", "hlr_webhook_content_type": None, "hlr_price_list_mix": True,
+        "smspartner_me_style": "go-sdk", "smspartner_lookup_style": "go-sdk", "smspartner_notify_number": 1,
+        "affiliate_path_prefixes": ["/rest"], "affiliate_datetime_style": "iso",
+    }  # fmt: skip
+    assert requests.post(config, json=change, timeout=5).status_code == 200
+    current = requests.get(config, timeout=5).json()
+    assert {k: current[k] for k in change} == change
+    assert requests.post(config, json={"affiliate_datetime_style": "unix"}, timeout=5).status_code == 400

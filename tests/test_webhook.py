@@ -371,12 +371,13 @@ def test_affiliate_interim_sent_then_final(rx: Running) -> None:
 
 
 def test_affiliate_form_callback_with_flattened_details(rx: Running) -> None:
-    fields = {k: v for k, v in AFF_FINAL.items() if k != "details"} | {"status": "absent", "ported": "0",
+    fields = {k: v for k, v in AFF_FINAL.items() if k != "details"} | {"status": "active", "ported": "0",
                                                                         "roaming": "1"}  # fmt: skip
     assert rx.post("affiliate", urlencode(fields).encode(), FORM_TYPE).status_code == 200
     [result] = rx.results()
+    # Flags are read for an active number only (affiliate's docs: details are complete if the status is active).
     assert (result["connectivity_status"], result["is_ported"], result["is_roaming"]) == (
-        "ABSENT",
+        "CONNECTED",
         False,
         True,
     )

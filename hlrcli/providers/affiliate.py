@@ -271,6 +271,9 @@ def result_from(data: dict[str, Any], provider: str = "affiliate") -> HlrResult:
     # An MCC+MNC is 5 or 6 digits; anything else ("unknown") says the network is not known.
     network = raw_network if raw_network and _NETWORK.fullmatch(raw_network) else None
     msisdn = _s(data.get("msisdn")) or ""
+    # "details – complete information is available if the status is active": any other status's flags
+    # (status `unknown` comes with "0"/"0") are no statement about the number.
+    complete = raw == "active"
     return HlrResult(
         msisdn=msisdn if not msisdn or msisdn.startswith("+") else "+" + msisdn,
         id=_s(data.get("id")),
@@ -279,8 +282,8 @@ def result_from(data: dict[str, Any], provider: str = "affiliate") -> HlrResult:
         mccmnc=network,
         mcc=network[:3] if network else None,
         mnc=network[3:] if network else None,
-        is_ported=_flag(details.get("ported")),
-        is_roaming=_flag(details.get("roaming")),
+        is_ported=_flag(details.get("ported")) if complete else None,
+        is_roaming=_flag(details.get("roaming")) if complete else None,
         timestamp=_s(data.get("statusDatetime") or data.get("createdDatetime")),
         raw_status=raw,
         raw_network=raw_network if network is None else None,

@@ -5,6 +5,7 @@ The API key travels in JSON bodies and query strings, so it is registered for re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -100,7 +101,9 @@ class SmsPartner(HttpProvider):
     def _checked(self, data: Any, what: str) -> dict[str, Any]:
         if data.get("success") is False or (data.get("code") not in (None, 200, "200")):
             code = _int(data.get("code"))
-            text = data.get("message") or ERRORS.get(code or -1) or "request failed"
+            # A validation error (code 9) has no `message`, only an `error` list: its words are the diagnosis.
+            words = [w for w in (_str(data.get("message")), _error_details(data.get("error"))) if w]
+            text = ": ".join(words) or ERRORS.get(code or -1) or "request failed"
             message = f"smspartner: {text} (code {code})"
             if code == 10:
                 raise AuthError(message, hint=self.auth_hint)
@@ -146,6 +149,9 @@ class SmsPartner(HttpProvider):
 
     def submit(self, kind: str, numbers: Sequence[Number], *, scope: str, **opts: Any) -> list[Submission]:
         receipt = self.notify(numbers, opts.get("notify_url"), opts.get("tag"))
+        if receipt.campaign_id is not None:
+            self._answered()[receipt.campaign_id] = receipt
+        # Per-number shares for the journal (a job's cost adds them up); the receipt keeps the provider's total.
         share = f"{float(receipt.cost) / len(numbers):.4f}" if receipt.cost is not None and numbers else None
         return [
             Submission(
@@ -247,22 +253,39 @@ class SmsPartner(HttpProvider):
         campaigns: dict[str | None, list[Submission]] = {}
         for sub in submissions:
             campaigns.setdefault(sub.id, []).append(sub)
+        answered = self._answered()
         out = []
         for campaign, subs in campaigns.items():
             errors = sorted({s.error for s in subs if s.error})
+            # The provider's own count, total and currency when this process got the answer: the shares
+            # re-added are rounded (0.005 over 3 numbers journals 0.0017 each) and know nothing of `number`.
+            own = answered.get(campaign) if campaign else None
+            count: int | None = len(subs)
+            cost: float | str | None = None
+            currency: str | None = None
+            if own is not None:
+                count, cost, currency = own.count if own.count is not None else count, own.cost, own.currency
+            elif campaign:
+                cost = round(sum(float(s.cost or 0) for s in subs), 4)
+                currency = next((s.currency for s in subs if s.currency), None)
             out.append(
                 Receipt(
                     campaign_id=campaign,
                     numbers=tuple(s.msisdn for s in subs),
-                    count=len(subs),
-                    cost=round(sum(float(s.cost or 0) for s in subs), 4) if campaign else None,
-                    currency=next((s.currency for s in subs if s.currency), None) if campaign else None,
+                    count=count,
+                    cost=cost,
+                    currency=currency,
                     notify_url=mask_url_token(notify_url),
                     provider=self.name,
                     error="; ".join(errors) or None,
                 )
             )
         return out
+
+    def _answered(self) -> dict[str, Receipt]:
+        """The /hlr/notify answers of this process by campaign (the journal keeps only per-number shares)."""
+        answered: dict[str, Receipt] = self.__dict__.setdefault("_answered_receipts", {})
+        return answered
 
     @classmethod
     def parse_callback(cls, body: bytes, content_type: str | None) -> list[CallbackResult]:
@@ -336,6 +359,34 @@ def callback_result(item: Mapping[str, Any]) -> CallbackResult:
         result=payloads.record_dict(record),
         match={"number": number},
     )
+
+
+ERROR_DETAILS_SHOWN = 10  # a one-line error: the first few of the provider's messages, then how many more
+_ELEMENT = re.compile(r"children\[([^\]]+)\]")
+
+
+def _error_details(errors: Any) -> str | None:
+    """An `error` list (`[{elementId, message}, …]`, Go SDK fixture) as one line: `field: message; …`."""
+    if isinstance(errors, Mapping):
+        errors = [{"elementId": k, "message": v} for k, v in errors.items()]
+    elif errors is None or isinstance(errors, bool):
+        return None
+    elif not isinstance(errors, list):
+        return _str(errors) or None
+    parts = []
+    for item in errors:
+        if not isinstance(item, Mapping):
+            parts.append(str(item))
+            continue
+        element = _str(item.get("elementId")) or ""
+        field = _ELEMENT.search(element)
+        name = field.group(1) if field else element
+        text = _str(item.get("message")) or ""
+        parts.append(f"{name}: {text}" if name and text else name or text)
+    parts = [p for p in parts if p]
+    more = len(parts) - ERROR_DETAILS_SHOWN
+    shown = "; ".join(parts[:ERROR_DETAILS_SHOWN])
+    return f"{shown}; and {more} more" if more > 0 else shown or None
 
 
 def _region(e164: Any) -> str | None:

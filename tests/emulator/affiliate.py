@@ -7,6 +7,14 @@ found) and for unknown paths (`{"error": "404", ...}`, an invented code); 405 fo
 rate limited (`{"error": "429", ...}`, also invented; `Retry-After` per `Emulator.retry_after`, 1 s by default).
 Every JSON value is a string.
 
+References must be what bsg.world's table allows ("A string of up to 32 characters containing /a-zA-Z0-9/"):
+another is answered error 15 "Invalid External ID" (bsg's table), per item like error 11. A repeated
+reference's item in a multiple answer spells its key `" errorDescription"`, leading space, as the docs print it.
+Results follow the docs' status example: `network` is the MCC+MNC for active and absent, "unknown" for
+unknown; `details` carry the number's flags only for active ("complete information is available if the status
+is active"), "0"/"0" otherwise. The API answers at the root (`/hlr/...`, the function pages) and under `/rest`
+(the general page, bsg.world): `Emulator.affiliate_path_prefixes`.
+
 `GET /hlr/reference/{reference}` is how a client finds out what became of a submission whose answer it lost
 (it knows the reference it sent, not the id). `Emulator.affiliate_poll_by_reference = False` takes that endpoint
 away (404 `{"error": "404", ...}`, as for any unknown path) to test the other way back: resubmitting the same
@@ -42,6 +50,7 @@ FINAL_STATUS = {
     data.UNDETERMINED: "unknown",
 }
 _MSISDN = re.compile(r"[1-9]\d{7,14}")
+_REFERENCE = re.compile(r"[a-zA-Z0-9]{1,32}")
 _TARIFF = re.compile(r"\d")
 
 
@@ -60,8 +69,10 @@ def _err(status: int, code: str, description: str, **extra: str) -> Response:
     return Response.json(status, {"error": code, "errorDescription": description, **extra})
 
 
-def _datetime(unix: float) -> str:
-    return datetime.fromtimestamp(unix, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+def _datetime(unix: float, style: str = "bsg") -> str:
+    """bsg.world's display format (Y-m-d H:i:s), or affiliate's example (ISO 8601 with offset)."""
+    when = datetime.fromtimestamp(unix, timezone.utc)
+    return when.isoformat(timespec="seconds") if style == "iso" else when.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def parse_multipart(content_type: str, body: bytes) -> dict[str, str] | None:
@@ -112,6 +123,11 @@ class Affiliate:
         if call.headers.get("X-API-KEY") != AFF_KEY:
             return _err(401, "1", "Invalid API key")
         path = call.path.rstrip("/") or "/"
+        prefix = next((p for p in self.emu.affiliate_path_prefixes if p and (path + "/").startswith(p + "/")), "")
+        if prefix:
+            path = path[len(prefix) :] or "/"
+        elif "" not in self.emu.affiliate_path_prefixes:
+            return _err(404, "404", "Not found")
         if path == "/hlr/create":
             if call.method not in ("PUT", "POST"):
                 return _err(405, "405", "Method not allowed")
@@ -170,7 +186,7 @@ class Affiliate:
         outcome.pop("reference")
         # The seed's single answer starts with "error": keep its order.
         answer = {"error": outcome.pop("error"), **outcome}
-        return Response.json(400 if answer["error"] == "11" else 200, answer)
+        return Response.json(400 if answer["error"] in ("11", "15") else 200, answer)
 
     def _create_many(self, raw: str) -> Response:
         try:
@@ -189,6 +205,10 @@ class Affiliate:
                 return _err(400, "14", f"Incorrect payload: {problem}")
         with self.emu._lock:
             results = [self._create_locked(item) for item in items]
+        for r in results:
+            if r["error"] == "13":
+                # The docs' multiple answer prints this item's key with a leading space.
+                r[" errorDescription"] = r.pop("errorDescription")
         created = sum(1 for r in results if r["error"] == "0")
         return Response.json(
             200,
@@ -199,6 +219,8 @@ class Affiliate:
         """Create one HLR (caller holds the lock); the answer item, reference first."""
         reference = str(item["reference"])
         msisdn = str(item["msisdn"])
+        if not _REFERENCE.fullmatch(reference):
+            return {"reference": reference, "error": "15", "errorDescription": "Invalid External ID"}
         existing = self.by_reference.get(reference)
         if existing is not None:
             return {
@@ -219,7 +241,7 @@ class Affiliate:
             msisdn=msisdn,
             tariff=int(tariff) if tariff not in (None, "") else 0,
             callback_url=callback,
-            created=_datetime(self.emu.server_time()),
+            created=_datetime(self.emu.server_time(), self.emu.affiliate_datetime_style),
         )
         self.by_id[hlr.id] = hlr
         self.by_reference[reference] = hlr
@@ -244,13 +266,15 @@ class Affiliate:
         e164 = "+" + hlr.msisdn
         i = data.info(e164)
         status = FINAL_STATUS[i.status]
+        active = status == "active"
+        network = {"active": i.mccmnc, "absent": i.mccmnc, "unknown": "unknown"}.get(status, "")
         return {
             "id": hlr.id,
             "reference": hlr.reference,
             "msisdn": hlr.msisdn,
-            "network": i.mccmnc if status in ("active", "absent") else "",
+            "network": network,
             "status": status,
-            "details": {"ported": "1" if i.ported else "0", "roaming": "1" if i.roaming else "0"},
+            "details": {"ported": "1" if active and i.ported else "0", "roaming": "1" if active and i.roaming else "0"},
             "createdDatetime": hlr.created,
             "statusDatetime": hlr.created,
         }

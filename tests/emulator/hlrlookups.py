@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .server import Emulator
 
 NAME = "hlrlookups"
+# The synchronous HLR answer (seed 004) prints the subscriber identifiers starred; the webhook example keeps
+# the MCC+MNC of the IMSI and X's (`28603XXXXXXXXXX`): the webhook keeps the emulator's X form.
+MASKED = ("imsi", "msin", "msc")
 TIMESTAMP_TOLERANCE = 30
 START_BALANCE = Decimal("100.00")
 
@@ -312,6 +315,8 @@ class HlrLookups:
         if problem:
             return problem
         result = build(number, e164, route, storage)
+        if kind == "HLR":
+            result.update({k: "*" * len(result[k]) for k in MASKED if result[k]})
         self._charge(kind, e164, cost)
         self._store(result)
         return Response.json(200, result)
@@ -353,7 +358,8 @@ class HlrLookups:
             "rejected": rejected,
             "rejected_count": len(rejected),
             "total_count": len(numbers),
-            "cost": data.format_decimal(cost * len(accepted)),
+            # The NT example prints a JSON number (0.005), the HLR and MNP examples a string ("0.01").
+            "cost": float(cost * len(accepted)) if kind == "NT" else data.format_decimal(cost * len(accepted)),
             "storage": storage,
             "route": route or ("AUTO" if kind == "HLR" else data.DEFAULT_ROUTE[kind]),
             "webhook_urls": urls,
@@ -370,7 +376,9 @@ class HlrLookups:
             signatures = ";".join(
                 (sign_webhook(HLR_KEY, HLR_OLD_SECRET, body), sign_webhook(HLR_KEY, HLR_SECRET, body))
             )
-            headers = {"Content-Type": "application/json", "X-Signatures": signatures}
+            headers = {"X-Signatures": signatures}
+            if self.emu.hlr_webhook_content_type is not None:
+                headers["Content-Type"] = self.emu.hlr_webhook_content_type
             for url in urls:
                 self.emu._deliver(NAME, url, body, headers, strict_200=True)
 
@@ -440,9 +448,14 @@ class HlrLookups:
         return Response.json(200, {"routes": data.ROUTES})
 
     def routing_map(self, call: Call, _: dict[str, Any]) -> Response:
+        # The example prints the mccmncs' codes as integers (`"mccmnc":20201`) and camelCase keys; the attribute
+        # table says `default_route`, `mnp_fallback` and "mccmnc string(5|6)". The prefixes' code is a string
+        # in both.
+        table = self.emu.hlr_routing_map_style == "table"
+        default_key, fallback_key = ("default_route", "mnp_fallback") if table else ("defaultRoute", "mnpFallback")
         mccmncs = [
             {
-                "mccmnc": c.mccmnc(n),
+                "mccmnc": c.mccmnc(n) if table else int(c.mccmnc(n)),
                 "countrycode": c.code,
                 "route": c.hlr_route,
                 "mno": n.brand,
@@ -457,8 +470,8 @@ class HlrLookups:
             {
                 "routing": {
                     "map": {
-                        "defaultRoute": "V11",
-                        "mnpFallback": True,
+                        default_key: "V11",
+                        fallback_key: True,
                         "mccmncs": mccmncs,
                         "prefixes": [
                             {
@@ -544,7 +557,7 @@ class HlrLookups:
     def _operators(self, call: Call, with_parent: bool) -> Response:
         code = call.query.get("countrycode")
         wanted = [c for c in data.COUNTRIES if not code or c.code == code.upper()]
-        items = []
+        items: list[dict[str, Any]] = []
         for c in wanted:
             for n in c.networks:
                 item: dict[str, Any] = {
@@ -556,7 +569,8 @@ class HlrLookups:
                     "brand": n.brand,
                     "operator": n.operator,
                 }
-                if with_parent:
+                # Documented, yet missing from the example: sent for every other network, so its absence is met.
+                if with_parent and len(items) % 2 == 0:
                     item["parent_mccmnc"] = None
                 items.append(item)
         return Response.json(200, {"items": items})
@@ -607,11 +621,15 @@ class HlrLookups:
                 "mccmnc": None,
                 "cns": None,
                 "route_type": kind,
-                "price": data.format_decimal(amount),
+                # The example: HLR prices with 4 decimals ("0.0090"), the others with 5 ("0.00500").
+                "price": data.format_decimal(amount, 4 if kind == "HLR" else 5),
             }
 
         pricing = [row(r, "HLR", data.HLR_COST) for r in data.ROUTES["HLR"]]
         pricing += [row(c.hlr_route, "HLR", data.HLR_COST, c) for c in data.COUNTRIES]
         pricing += [row(r, "MNP", data.MNP_COST) for r in data.ROUTES["MNP"]]
+        if self.emu.hlr_price_list_mix:
+            # The example's one "MIX" row (HLR route IP1 at the HLR price); the table knows HLR, MNP, NT only.
+            pricing.append(row("IP1", "MIX", data.HLR_COST))
         pricing += [row(r, "NT", data.NT_COST) for r in data.ROUTES["NT"]]
         return Response.json(200, {"pricing": pricing})

@@ -50,7 +50,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from . import data
@@ -478,9 +478,24 @@ class Emulator:
         self.retry_delays: list[float] = [0.2, 0.4, 0.8, 1.6]
         self.duplicate_deliveries = False
         self.hlr_max_batch = 1000
+        # Where the published sources disagree, which one the emulator follows (each default is the docs'
+        # example unless said otherwise; tests/fixtures/real/FINDINGS.md has the evidence):
+        # the routing map as printed ("example": defaultRoute/mnpFallback, the mccmncs' codes as JSON integers)
+        # or as its attribute table says ("table": default_route/mnp_fallback, codes as strings);
+        self.hlr_routing_map_style = "example"
+        # the webhook's Content-Type (the docs name none; None sends no header);
+        self.hlr_webhook_content_type: str | None = "application/json"
+        # the price list's "MIX" row (in the example, not in the table; off: clients count rows by type).
+        self.hlr_price_list_mix = False
         self.smspartner_max_numbers = 500
         self.smspartner_notify_format = "form"  # or "json"
         self.smspartner_error_http_status: int | None = None  # e.g. 200: errors answered as HTTP 200
+        # /me and /lookup as docpartner prints them ("docs") or as the Go SDK's fixtures ("go-sdk":
+        # creditSmsLowCost and a user without names; countryCode "" and the network's name).
+        self.smspartner_me_style = "docs"
+        self.smspartner_lookup_style = "docs"
+        # The `number` of a /hlr/notify answer, when set: the Go SDK's fixture answers 1 for two numbers sent.
+        self.smspartner_notify_number: int | None = None
         self.rental_tokens: dict[str, int] = dict(DEFAULT_RENTAL_TOKENS)
         self.affiliate_pending_polls = 1
         self.affiliate_callback_url: str | None = None
@@ -488,6 +503,10 @@ class Emulator:
         self.affiliate_max_batch = 1000
         # False: GET /hlr/reference/{reference} answers 404, so a lost answer's id is only learnt by resubmitting.
         self.affiliate_poll_by_reference = True
+        # Path prefixes the API answers under: the function pages' root form and the general page's /rest.
+        self.affiliate_path_prefixes: list[str] = ["", "/rest"]
+        # Dates as bsg.world displays them ("bsg": Y-m-d H:i:s) or as affiliate's example ("iso", with offset).
+        self.affiliate_datetime_style = "bsg"
         # Random faults on fault paths, as fractions of requests (their sum at most 1): refused before processing
         # (a provider-shaped 503, not charged), dropped after processing, broken after processing (one of
         # malformed_kinds). fault_seed makes the draws reproducible for a given order of requests.
@@ -1088,14 +1107,22 @@ class Emulator:
         "latency", "clock_skew", "rate_window", "webhook_batch_size", "delivery_delay", "retry_delays",
         "duplicate_deliveries", "smspartner_notify_format", "affiliate_pending_polls",
         "affiliate_callback_url", "affiliate_callback_format", "affiliate_poll_by_reference",
+        "hlr_webhook_content_type", "hlr_price_list_mix", "smspartner_notify_number", "affiliate_path_prefixes",
     )  # fmt: skip
+    # Settings that pick one of the published variants.
+    _CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "hlr_routing_map_style": ("example", "table"),
+        "smspartner_me_style": ("docs", "go-sdk"),
+        "smspartner_lookup_style": ("docs", "go-sdk"),
+        "affiliate_datetime_style": ("bsg", "iso"),
+    }
     _RATES = ("fail_rate", "drop_rate", "malformed_rate")
     _MERGED = ("rate_limits", "rate_windows", "delivery_delays", "webhook_urls", "retry_after")
     _OTHERS = ("fault_seed", "fault_paths", "malformed_kinds")
 
     def settings(self) -> dict[str, Any]:
         """Every setting `configure` takes, with its current value (GET /_emu/config)."""
-        names = (*self._CONFIGURABLE, *self._RATES, *self._MERGED, *self._OTHERS)
+        names = (*self._CONFIGURABLE, *self._CHOICES, *self._RATES, *self._MERGED, *self._OTHERS)
         with self._lock:
             return {name: json.loads(json.dumps(getattr(self, name))) for name in names}
 
@@ -1132,6 +1159,15 @@ class Emulator:
                 if not kinds or any(k not in BROKEN_KINDS for k in kinds):
                     raise ValueError(f"malformed_kinds: a non-empty list among {', '.join(BROKEN_KINDS)}")
                 updates[key] = kinds
+            elif key in self._CHOICES:
+                if value not in self._CHOICES[key]:
+                    raise ValueError(f"{key} must be one of {', '.join(self._CHOICES[key])}")
+                updates[key] = value
+            elif key == "affiliate_path_prefixes":
+                prefixes = [str(p).rstrip("/") for p in value]
+                if not prefixes or any(p and not p.startswith("/") for p in prefixes):
+                    raise ValueError("affiliate_path_prefixes: a non-empty list of '' or '/path'")
+                updates[key] = prefixes
             elif key in self._CONFIGURABLE:
                 updates[key] = value
             else:

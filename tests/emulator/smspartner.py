@@ -2,17 +2,18 @@
 
 HTTP statuses are not documented; the emulator answers errors with a non-2xx status that fits the code
 (400 for a bad request: codes 1, 2, 3, 9 and 31; 401 for code 10, invalid API key; 404 for code 32,
-rental not found) and always with the documented JSON `{"success": false, "code": N, "message": ...}`,
-so a client must read the body whatever the status. `Emulator.smspartner_error_http_status = 200` makes
-every error an HTTP 200 instead, to test the other style.
+rental not found) and with the documented JSON `{"success": false, "code": N, "message": ...}`, so a client
+must read the body whatever the status. `Emulator.smspartner_error_http_status = 200` makes every error an
+HTTP 200 instead, to test the other style. Code 9 is answered as the Go SDK's fixture shows it (HTTP 400): no
+`message`, only an `error` list of `{"elementId": "children[<field>].data", "message": ...}`.
 
 Undocumented choices:
 - more than 500 numbers, and a tag over 20 characters, answer code 9 (SMS Partner's generic "constraint not
-  respected" code) with a message and an `error` list naming the field;
+  respected" code) naming the field;
 - in `/hlr/notify`, numbers that are not international (`+` or `00` and 8-15 digits) are skipped: not
   verified, not charged, not counted in `number`; when none is left the answer is code 2;
-- a successful rental-status answer carries `code: 200` (the common envelope) but no numeric rental status:
-  the seed shows only the status text.
+- a successful rental-status answer carries neither `code` (as the seed's example) nor a numeric rental
+  status: the seed shows only the status text.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ DEFAULT_RENTAL_TOKENS = {
     "tok-downloaded": 5,
 }
 
+# The seed's notification spells the success name with a trailing space: "NO_ERROR ", "No Error".
 ERROR_GROUPS = {
-    data.CONNECTED: (0, "NO_ERROR", "No error."),
+    data.CONNECTED: (0, "NO_ERROR ", "No Error"),
     data.ABSENT: (27, "EC_ABSENT_SUBSCRIBER", "Subscriber is offline."),
     data.INVALID_MSISDN: (1, "EC_UNKNOWN_SUBSCRIBER", "The number does not exist or is not assigned."),
     data.UNDETERMINED: (255, "EC_UNKNOWN_ERROR", "Unknown error."),
@@ -91,9 +93,12 @@ class SmsPartner:
 
     def _fail(self, code: int, message: str, field: str | None = None) -> Response:
         status = self.emu.smspartner_error_http_status or HTTP_FOR_CODE.get(code, 400)
-        body: dict[str, Any] = {"success": False, "code": code, "message": message}
+        body: dict[str, Any] = {"success": False, "code": code}
         if field:
-            body["error"] = [{"elementId": f"children[{field}]", "message": message}]
+            # A form validation error (Go SDK fixture): the `error` list is all there is, no `message`.
+            body["error"] = [{"elementId": f"children[{field}].data", "message": message}]
+        else:
+            body["message"] = message
         return Response.json(status, body)
 
     def handle(self, call: Call) -> Response:
@@ -184,7 +189,9 @@ class SmsPartner:
                 "success": True,
                 "code": 200,
                 "campaign_id": campaign,
-                "number": len(valid),
+                "number": len(valid)
+                if self.emu.smspartner_notify_number is None
+                else self.emu.smspartner_notify_number,
                 "cost": round(float(HLR_PRICE) * len(valid), 3),
                 "currency": "EUR",
             },
@@ -208,10 +215,11 @@ class SmsPartner:
         numbers, problem = self._split_numbers(params)
         if problem:
             return problem
-        return Response.json(200, {"success": True, "code": 200, "lookup": [self._format(n) for n in numbers]})
+        go_sdk = self.emu.smspartner_lookup_style == "go-sdk"
+        return Response.json(200, {"success": True, "code": 200, "lookup": [self._format(n, go_sdk) for n in numbers]})
 
     @staticmethod
-    def _format(number: str) -> dict[str, Any]:
+    def _format(number: str, go_sdk: bool = False) -> dict[str, Any]:
         e164 = data.normalize(number)
         if e164 is None and (m := _FR_NATIONAL.fullmatch(number)):
             e164 = "+33" + m.group(1)
@@ -225,11 +233,12 @@ class SmsPartner:
         return {
             "request": number,
             "success": True,
-            "countryCode": country.name,
+            # docpartner: the country's name and an empty network; the Go SDK's: no country, the network named.
+            "countryCode": "" if go_sdk else country.name,
             "prefixCode": int(country.prefix),
             "phoneNumber": e164,
             "type": TYPE_NAMES.get(i.number_type, "Unknown"),
-            "network": "",
+            "network": i.original.brand if go_sdk else "",
             "format": {
                 "e164": e164,
                 "international": international,
@@ -246,15 +255,20 @@ class SmsPartner:
             return int((solde / Decimal(price)).to_integral_value(ROUND_FLOOR))
 
         amount = data.format_decimal(solde, 3)
+        # docpartner: creditSmsECO and a named user; the Go SDK's fixture: creditSmsLowCost, a username only.
+        go_sdk = self.emu.smspartner_me_style == "go-sdk"
+        user: dict[str, str] = {"username": "emulator@example.com"}
+        if not go_sdk:
+            user.update(firstname="Emu", lastname="Lator")
         return Response.json(
             200,
             {
                 "success": True,
                 "code": 200,
-                "user": {"username": "emulator@example.com", "firstname": "Emu", "lastname": "Lator"},
+                "user": user,
                 "credits": {
                     "creditSms": credits("0.038"),
-                    "creditSmsECO": credits("0.023"),
+                    "creditSmsLowCost" if go_sdk else "creditSmsECO": credits("0.023"),
                     "creditHlr": credits(str(HLR_PRICE)),
                     "toSend": 0,
                     "solde": amount,
@@ -275,7 +289,6 @@ class SmsPartner:
             200,
             {
                 "success": True,
-                "code": 200,
                 "token": token,
                 "status": RENTAL_STATUS_TEXT.get(status, "Unknown status"),
                 "location": {
