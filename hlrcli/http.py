@@ -389,7 +389,9 @@ class HttpClient:
                     raise NetworkError(f"{self.provider}: {why} at {safe_url(url)}")
                 self._sleep(backoff(attempt), f"HTTP {status}; retrying")
                 continue
-            if status >= 400 and status not in accept_statuses:
+            # A status the caller reads itself still needs the provider's own error body: a bare 404 page from a
+            # wrong address is not an answer.
+            if status >= 400 and (status not in accept_statuses or not refused):
                 if status in GATEWAY_STATUSES and attempt < self.attempts:
                     self._sleep(backoff(attempt), f"HTTP {status}; retrying")  # refused: nothing was processed
                     continue

@@ -530,7 +530,7 @@ class Store:
             params += [job, state.value, after, limit]
         with self._lock:
             found = self.db.execute(sql, (*params, limit)).fetchall()
-        return [NumberRow(*r[:3], NumberState(r[3]), *r[4:]) for r in found]
+        return [NumberRow(**{**dict(r), "state": NumberState(r["state"])}) for r in found]
 
     def pending_by_region(self, job: str, states: Sequence[NumberState]) -> list[tuple[str | None, int, str]]:
         """Per country: how many numbers are still to send, and one of them (for a price query)."""
@@ -637,8 +637,12 @@ class Store:
             (job,),
         )
         return [
-            ChunkRow(r[0], ChunkState(r[1]), r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, *r[6:]) for r in rows
-        ]
+            ChunkRow(
+                seq=r[0], state=ChunkState(r[1]), size=r[2], cost=r[3], maybe_cost=r[4],
+                receipt=json.loads(r[5]) if r[5] else None, error=r[6], created=r[7], updated=r[8],
+            )
+            for r in rows
+        ]  # fmt: skip
 
     def next_chunk(self, job: str) -> int:
         return int(self.query("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM chunks WHERE job = ?", (job,))[0]["n"])
@@ -672,15 +676,20 @@ class Store:
             )
             for r in rows:
                 yield JoinedRow(
-                    r[0],
-                    json.loads(r[1]),
-                    r[2],
-                    r[3],
-                    NumberState(r[4]) if r[4] else None,
-                    *r[5:11],
-                    json.loads(r[11]) if r[11] else None,
-                    r[12],
-                    r[13],
+                    idx=r[0],
+                    cells=json.loads(r[1]),
+                    number=r[2],
+                    row_error=r[3],
+                    state=NumberState(r[4]) if r[4] else None,
+                    sub_id=r[5],
+                    reference=r[6],
+                    receipt=r[7],
+                    cost=r[8],
+                    currency=r[9],
+                    error=r[10],
+                    result=json.loads(r[11]) if r[11] else None,
+                    updated=r[12],
+                    source=r[13],
                 )
             if len(rows) < size:
                 return
@@ -751,7 +760,13 @@ class Store:
             " ORDER BY id",
             (job,),
         )
-        return [DeliveryRow(*r[:6], json.loads(r[6]), r[7]) for r in rows]
+        return [
+            DeliveryRow(
+                id=r[0], provider=r[1], result_key=r[2], kind=r[3], job=r[4], number=r[5], result=json.loads(r[6]),
+                received=r[7],
+            )
+            for r in rows
+        ]  # fmt: skip
 
     def jobs_older_than(self, seconds: float) -> list[Job]:
         cutoff = _now() - seconds

@@ -44,7 +44,7 @@ class RowShaper:
         self.status_field = STATUS_FIELD[kind]
 
     def shape(self, cells: Sequence[str], values: dict[str, Any]) -> dict[str, Any]:
-        row = dict(zip(self.input_columns, cells, strict=False))
+        row: dict[str, Any] = dict(zip(self.input_columns, cells, strict=False))
         for name, col in zip(self.out_names, self.result_cols, strict=True):
             row[name] = values.get(col)
         return row

@@ -780,7 +780,7 @@ class Jobs:
             "maybe_billed": round(cost.maybe, 4) if cost.maybe_numbers else None,
         }
 
-    def list(self) -> list[dict[str, Any]]:
+    def listing(self) -> list[dict[str, Any]]:
         with closing(self.store()) as store:
             rows = [self.summary(store, j) for j in store.jobs()]
             unmatched = store.deliveries(UNMATCHED)
@@ -983,7 +983,7 @@ def _run_options(req: BatchRequest, existing: Job | None) -> dict[str, Any]:
     if run["format"] is None:
         from hlrcli.output import format_for
 
-        named = format_for(run.get("output"))
+        named = format_for(str(run["output"]) if run.get("output") else None)
         run["format"] = (named or Format.csv).value
     if run.get("excel") and run["format"] not in ("csv",):
         raise UsageError("--excel writes CSV for Excel; with -o .xlsx or -f xlsx it is not needed")

@@ -334,6 +334,10 @@ def fail(verbose: bool, exc: BaseException, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _no_type(ctx: Any) -> None:
+    return None
+
+
 class Command(TyperCommand):
     """A command whose help shows an argument's placeholder as written (`NUMBER...`), without typer's
     `<list[str]>` type label or the `{…}` it puts around a required one in the usage line."""
@@ -343,8 +347,8 @@ class Command(TyperCommand):
         for param in params:
             if isinstance(param, TyperArgument) and param.metavar:
                 shown = param.metavar if param.metavar.endswith("...") or param.nargs == 1 else f"{param.metavar}..."
-                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
-                param._usage_display_name = lambda shown=shown: shown  # type: ignore[method-assign]
+                param.display_type_rich = _no_type  # type: ignore[method-assign]
+                param._usage_display_name = functools.partial(str, shown)  # type: ignore[method-assign]
         return params
 
 

@@ -41,7 +41,7 @@ LIST_COLUMNS = [
 def list_jobs(ctx: Ctx) -> None:
     """Every job: provider, type, state (awaiting results while any are due), rows, results, pending, cost."""
     ctx.emit(
-        ctx.jobs().list(),
+        ctx.jobs().listing(),
         columns=LIST_COLUMNS,
         summary=["name", "provider", "type", "mode", "state", "rows", "results", "pending", "cost"],
     )

@@ -154,7 +154,9 @@ def status(
         ctx.warn(f"{field} {key[1]}: {error}")
         from hlrcli.models import HlrResult
 
-        return HlrResult(msisdn="", **{field: key[1]}, provider=provider.name, error=error)
+        if field == "id":
+            return HlrResult(msisdn="", id=key[1], provider=provider.name, error=error)
+        return HlrResult(msisdn="", reference=key[1], provider=provider.name, error=error)
 
     rows, code = run_pool(keys, lambda k: provider.status(**{k[0]: k[1]}), failed)
     ctx.emit(rows)

@@ -104,7 +104,7 @@ def _announce(ctx: Ctx, server: Any) -> None:
 
 def _on_signals(handler: Any) -> dict[int, Any]:
     """SIGINT and SIGTERM set the stop event; the main thread then shuts down in order (exit 0)."""
-    previous = {}
+    previous: dict[int, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         # ValueError outside the main thread (embedded use): Ctrl-C then still raises KeyboardInterrupt.
         with contextlib.suppress(ValueError):

@@ -95,6 +95,8 @@ def defuse(text: str) -> str:
 def _jsonable(key: str, value: Any) -> Any:
     if type(value) is tuple:
         return list(value)
+    if type(value) is dict:  # a stored result inside a row (`jobs results unmatched`): the same rules inside
+        return {k: _jsonable(k, v) for k, v in value.items()}
     if key in MONEY and isinstance(value, str):
         try:
             number = float(value)
@@ -305,7 +307,7 @@ def open_output(
             pass
     if _is_special(target):
         try:
-            fh: IO[Any] = open(target, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"}))  # noqa: SIM115
+            fh: IO[Any] = open(target, "wb") if binary else open(target, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
         with fh:
@@ -324,7 +326,8 @@ def open_output(
     try:
         # mkstemp makes the file 0600; the result should look like any other file the user writes.
         os.chmod(fd, _file_mode(target))
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": ""})) as out:
+        out: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with out:
             yield out
         os.replace(tmp, target)
     except OSError as exc:

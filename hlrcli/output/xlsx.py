@@ -19,7 +19,7 @@ MAX_ROWS = 1_048_575  # Excel's limit, header excluded
 class XlsxWriter(Writer):
     def __init__(self, stream: Any, columns: Sequence[str] | None = None, style: Style | None = None) -> None:
         try:
-            import xlsxwriter
+            import xlsxwriter  # type: ignore[import-untyped]
         except ImportError:
             raise UsageError(f"writing .xlsx needs the optional XlsxWriter library: {EXTRA}") from None
         super().__init__(stream, columns, style)

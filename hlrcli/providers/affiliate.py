@@ -237,16 +237,16 @@ class Affiliate(HttpProvider):
 
     def doctor(self) -> Iterable[Check]:
         what = "API key accepted by /hlr/prices (affiliate has no auth-test endpoint)"
-        checks, _ = self._probe(lambda: self.price_list(), what)
-        moved = next((c for c in checks if c.status == "fail" and "HTTP 404" in c.detail), None)
-        if moved is None:
+        checks, _, failure = self._probe(self.price_list, what)
+        moved = isinstance(failure, ProviderError) and (failure.status == 404 or str(failure.code) == "404")
+        if not moved:
             yield from checks
             return
         # Seed 003 puts the API at /hlr/create; the provider's general page at /rest/{module}/{function}.
         base = self.http.base_url
         self.http.base_url = base + "/rest"
         try:
-            alt, _ = self._probe(lambda: self.price_list(), what)
+            alt, _, _ = self._probe(self.price_list, what)
         finally:
             self.http.base_url = base
         if all(c.status == "ok" for c in alt):

@@ -269,8 +269,9 @@ class Provider:
     def close(self) -> None:
         """Release connections."""
 
-    def _probe(self, call: Callable[[], Any], what: str) -> tuple[list[Check], Any]:
-        """Doctor lines for one authenticated call: was the API reached, were the credentials accepted."""
+    def _probe(self, call: Callable[[], Any], what: str) -> tuple[list[Check], Any, HlrcliError | None]:
+        """Doctor lines for one authenticated call (was the API reached, were the credentials accepted), its
+        value, and the failure if there was one."""
         where = getattr(getattr(self, "http", None), "base_url", "")
         try:
             value = call()
@@ -278,14 +279,13 @@ class Provider:
             return [
                 Check(self.name, "reachability", "ok", where),
                 Check(self.name, "authentication", "fail", str(exc)),
-            ], None
+            ], None, exc
         except HlrcliError as exc:
-            return [Check(self.name, "reachability", "fail", str(exc))], None
+            return [Check(self.name, "reachability", "fail", str(exc))], None, exc
         return [
             Check(self.name, "reachability", "ok", where),
             Check(self.name, "authentication", "ok", what),
-        ], value
-
+        ], value, None
 
 class HttpProvider(Provider):
     """A provider behind an HTTP API: one HttpClient (one session) built from settings."""

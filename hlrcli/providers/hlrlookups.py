@@ -396,7 +396,7 @@ def callback_result(kind: str, item: Mapping[str, Any]) -> CallbackResult:
     result_id = payloads.text(data.get("id"))
     fields_ = _result_fields(kind, {**data, "id": result_id})
     fields_["msisdn"] = raw_number
-    record = build(RESULT_TYPES[kind], fields_, provider="hlrlookups")
+    record: HlrResult | MnpResult | NtResult = build(RESULT_TYPES[kind], fields_, provider="hlrlookups")
     return CallbackResult(
         provider="hlrlookups",
         # A result without an id is kept under a hash of its content, stable across the provider's retries.

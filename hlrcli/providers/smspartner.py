@@ -83,6 +83,7 @@ class SmsPartner(HttpProvider):
         self.key = settings.require("SMSPARTNER_API_KEY", self.name)
         register([self.key])
         super().__init__(settings, runtime)
+        self._answered_receipts: dict[str, Receipt] = {}  # this process's /hlr/notify answers, by campaign
 
     @staticmethod
     def is_refusal(body: Any) -> bool:
@@ -284,8 +285,7 @@ class SmsPartner(HttpProvider):
 
     def _answered(self) -> dict[str, Receipt]:
         """The /hlr/notify answers of this process by campaign (the journal keeps only per-number shares)."""
-        answered: dict[str, Receipt] = self.__dict__.setdefault("_answered_receipts", {})
-        return answered
+        return self._answered_receipts
 
     @classmethod
     def parse_callback(cls, body: bytes, content_type: str | None) -> list[CallbackResult]:
@@ -293,7 +293,7 @@ class SmsPartner(HttpProvider):
         return [callback_result(item) for item in payloads.items(payloads.decode(body, content_type), "notifications")]
 
     def doctor(self) -> Iterable[Check]:
-        checks, balance = self._probe(self.balance, "API key accepted by /me")
+        checks, balance, _ = self._probe(self.balance, "API key accepted by /me")
         yield from checks
         if balance is not None:
             yield Check(
