@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from hlrcli.batch.service import BatchOutcome, BatchRequest, Jobs
-from hlrcli.config import Settings
+from hlrcli.config import Settings, private_dir
 from hlrcli.errors import UsageError
 from hlrcli.models import HlrResult, MnpResult, NtResult, Validation
 from hlrcli.output import Format
@@ -176,7 +176,7 @@ def _spool(rows: Iterable[Mapping[str, Any] | Sequence[Any]], home: Path) -> Pat
     if not data:
         raise UsageError("no rows given")
     directory = home / "spool"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(directory)
     path = directory / f"api-{hashlib.sha256(data).hexdigest()[:16]}.csv"
     if not path.exists():
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -121,6 +121,20 @@ SPECS: tuple[Spec, ...] = (
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 
 
+def private_dir(path: Path) -> Path:
+    """`path` as a directory, every component we create 0700 (HLRCLI_HOME holds the job store and the webhook
+    token: whichever command runs first, the directory is ours alone)."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+        directory.chmod(0o700)  # mkdir's mode is filtered by the umask
+    return path
+
+
 def mask(value: str) -> str:
     """A secret as `config show` prints it: at most its last 4 characters."""
     if len(value) <= 12:

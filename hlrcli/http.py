@@ -332,14 +332,15 @@ class HttpClient:
                 why, sent = lost.why, lost.sent
                 self.trace(f"{method} {safe_url(url)}: {why}")
                 if sent and charged:
-                    if replays <= 0:
+                    # Billed and maybe processed: never a plain failure, whatever attempts are left.
+                    if replays <= 0 or attempt >= self.attempts:
                         raise UncertainError(
                             f"{self.provider}: {why} after {method} {path} was sent; "
                             "the request may have been processed"
                         ) from None
                     replays -= 1
                     self.notice(f"{self.provider}: {why} after {method} {path}; sending it again")
-                if attempt >= self.attempts:
+                elif attempt >= self.attempts:
                     raise NetworkError(f"{self.provider}: {why} at {safe_url(url)}") from None
                 self._sleep(backoff(attempt), f"{why}; retrying")
                 continue
@@ -401,7 +402,7 @@ class HttpClient:
                 why = f"an unreadable answer ({what}, HTTP {status}, {len(body)} bytes)"
                 if not charged:
                     raise NetworkError(f"{self.provider}: {why} to {method} {path}")
-                if replays <= 0:
+                if replays <= 0 or attempt >= self.attempts:
                     raise UncertainError(
                         f"{self.provider}: {why} to {method} {path}; the request may have been processed"
                     )

@@ -29,14 +29,16 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
+from hlrcli.config import private_dir
 from hlrcli.errors import ConfigError, DiskFull
 from hlrcli.models import CallbackResult
 
 SCHEMA_VERSION = 1
 UNMATCHED = "unmatched"
 TOKEN_PLACEHOLDER = "{HLRCLI_WEBHOOK_TOKEN}"
-_TOKEN_IN_URL = re.compile(r"(?i)([?&]token=)[^&#]*")
+_TOKEN_IN_URL = re.compile(r"(?i)([?&]token=)([^&#]*)")
 
 
 class JobState(str, Enum):
@@ -109,6 +111,7 @@ CREATE TABLE IF NOT EXISTS numbers (
     currency TEXT,
     maybe_cost TEXT,
     source TEXT,
+    earlier_maybe REAL,
     PRIMARY KEY (job, number)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS numbers_state ON numbers (job, state, first_idx);
@@ -165,13 +168,13 @@ LEFT JOIN numbers n ON n.job = r.job AND n.number = r.number;
 """
 
 
-def _v0_to_v1(db: sqlite3.Connection) -> None:
+def _v0_to_v1(db: sqlite3.Connection, home: Path) -> None:
     """The first release's store: add the columns for currency, maybe-billed cost and result source; take
     webhook tokens out of the stored job options (they were kept in clear inside notify/callback URLs)."""
     have = {r[1] for r in db.execute("PRAGMA table_info(numbers)")}
-    for column in ("currency", "maybe_cost", "source"):
+    for column, kind in (("currency", "TEXT"), ("maybe_cost", "TEXT"), ("source", "TEXT"), ("earlier_maybe", "REAL")):
         if column not in have:
-            db.execute(f"ALTER TABLE numbers ADD COLUMN {column} TEXT")
+            db.execute(f"ALTER TABLE numbers ADD COLUMN {column} {kind}")
     if "maybe_cost" not in {r[1] for r in db.execute("PRAGMA table_info(chunks)")}:
         db.execute("ALTER TABLE chunks ADD COLUMN maybe_cost TEXT")
     # A chunk left uncertain by the first release may have been billed: say so in the cost.
@@ -179,21 +182,30 @@ def _v0_to_v1(db: sqlite3.Connection) -> None:
         "UPDATE numbers SET maybe_cost = (SELECT c.cost FROM chunks c WHERE c.job = numbers.job AND "
         "c.seq = numbers.chunk) WHERE state = 'uncertain' AND maybe_cost IS NULL AND chunk IS NOT NULL"
     )
+    try:  # the token file of this home: only that token is ours to take out (and put back later)
+        token = (home / "webhook-token").read_text(encoding="ascii").strip() or None
+    except OSError:
+        token = None
     for name, options in db.execute("SELECT name, options FROM jobs").fetchall():
-        cleaned = scrub_options(json.loads(options or "{}"))
+        cleaned = scrub_options(json.loads(options or "{}"), token)
         db.execute("UPDATE jobs SET options = ? WHERE name = ?", (json.dumps(cleaned), name))
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _v0_to_v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection, Path], None]] = {0: _v0_to_v1}
 
 
-def scrub_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Options as stored: a token in a URL becomes a placeholder, put back (`unscrub`) when the URL is used."""
+def scrub_options(options: dict[str, Any], token: str | None) -> dict[str, Any]:
+    """Options as stored: our webhook token in a callback URL becomes a placeholder, put back (`unscrub`) when
+    the URL is used. Another receiver's token is not ours to replace: it stays (in this private file)."""
     out = dict(options)
+    if not token:
+        return out
     for key in ("notify_url", "callback_url"):
         value = out.get(key)
         if isinstance(value, str):
-            out[key] = _TOKEN_IN_URL.sub(lambda m: m.group(1) + TOKEN_PLACEHOLDER, value)
+            out[key] = _TOKEN_IN_URL.sub(
+                lambda m: m.group(1) + (TOKEN_PLACEHOLDER if unquote(m.group(2)) == token else m.group(2)), value
+            )
     return out
 
 
@@ -305,7 +317,7 @@ class Cost:
         if not self.maybe_numbers:
             return f"{self.billed:.4f} {currency}"
         price = f"up to {self.maybe:.4f} {currency}" if self.maybe else "at an unknown price"
-        return f"{self.billed:.4f} {currency} + {self.maybe_numbers} uncertain numbers maybe billed ({price})"
+        return f"{self.billed:.4f} {currency} + maybe billed: {self.maybe_numbers} uncertain numbers ({price})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +329,7 @@ class Cached:
     job: str
 
 
+_KEPT_WHEN_DONE = frozenset({"error", "maybe_cost", "result", "source"})
 # An outcome to record: (number, state, column values)
 Outcome = tuple[str, NumberState, dict[str, Any]]
 _NUMBER_COLUMNS = frozenset(
@@ -328,18 +341,11 @@ def _now() -> float:
     return time.time()
 
 
-def _private_dir(path: Path) -> None:
-    """Create `path` (and parents) for our state only: 0700 for what we create."""
-    if not path.is_dir():
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.chmod(0o700)  # mkdir's mode is filtered by the umask
-
-
 class Store:
     """One SQLite connection shared by the threads of this process (serialised by a lock)."""
 
     def __init__(self, path: Path, *, durable: bool = False) -> None:
-        _private_dir(path.parent)
+        private_dir(path.parent)
         self.path = path
         self._lock = threading.RLock()
         old = os.umask(0o077)  # the database and its -wal/-shm files: readable by us only
@@ -384,7 +390,7 @@ class Store:
                         db.execute(statement)
             else:
                 for step in range(version, SCHEMA_VERSION):
-                    MIGRATIONS[step](db)
+                    MIGRATIONS[step](db, self.path.parent)
             db.execute("DROP VIEW IF EXISTS results")
             db.execute(RESULTS_VIEW)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -440,7 +446,7 @@ class Store:
                     job.provider,
                     job.kind,
                     job.mode,
-                    json.dumps(scrub_options(job.options)),
+                    json.dumps(job.options),
                     job.input,
                     job.input_hash,
                     json.dumps(job.columns),
@@ -454,7 +460,7 @@ class Store:
 
     def update_job(self, name: str, **values: Any) -> None:
         if "options" in values:
-            values["options"] = json.dumps(scrub_options(values["options"]))
+            values["options"] = json.dumps(values["options"])
         if "columns" in values:
             values["columns"] = json.dumps(values["columns"])
         if isinstance(values.get("state"), Enum):
@@ -478,6 +484,7 @@ class Store:
             db.execute(
                 "UPDATE numbers SET state = 'pending', chunk = NULL, sub_id = NULL, reference = NULL, receipt = NULL,"
                 " cost = NULL, currency = NULL, maybe_cost = NULL, error = NULL, result = NULL, source = NULL,"
+                " earlier_maybe = NULL,"
                 " updated = ? WHERE job = ?",
                 (_now(), name),
             )
@@ -576,29 +583,41 @@ class Store:
                     (job, chunk, len(numbers), None if unit is None else f"{unit * len(numbers):.4f}", now, now),
                 )
             db.executemany(
+                # An uncertain attempt sent again stays maybe billed: its amount moves to earlier_maybe.
                 "UPDATE numbers SET state = 'sending', chunk = ?, error = NULL, maybe_cost = ?,"
+                " earlier_maybe = CASE WHEN state = 'uncertain' THEN COALESCE(earlier_maybe, 0)"
+                " + COALESCE(CAST(maybe_cost AS REAL), 0) ELSE earlier_maybe END,"
                 " reference = COALESCE(?, reference), updated = ? WHERE job = ? AND number = ?",
                 [(chunk, maybe, refs.get(n), now, job, n) for n in numbers],
             )
 
     def record(self, job: str, outcomes: Sequence[Outcome]) -> None:
         """Outcomes of requests, in one transaction; one statement per shape of outcome, not per number."""
-        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         now = _now()
         for number, state, values in outcomes:
             values = dict(values)
+            # "billed_earlier": the provider says this was submitted before (affiliate's "already exists"):
+            # what an earlier, uncertain attempt may have cost was in fact billed.
+            earlier = bool(values.pop("billed_earlier", False))
             if "result" in values and not isinstance(values["result"], str | None):
                 values["result"] = json.dumps(values["result"], ensure_ascii=False)
             unknown = set(values) - _NUMBER_COLUMNS
             if unknown:
                 raise ValueError(f"unknown number columns {sorted(unknown)}")
             keys = tuple(sorted(values))
-            groups.setdefault(keys, []).append((state.value, now, *(values[k] for k in keys), job, number))
+            groups.setdefault((keys, earlier), []).append((state.value, now, *(values[k] for k in keys), job, number))
         with self.tx() as db:
-            for keys, params in groups.items():
-                sets = "".join(f", {k} = ?" for k in keys)
+            for (keys, earlier), params in groups.items():
+                # A result is final: a webhook can land before the submission's own answer is recorded; that
+                # answer then adds its receipt, but neither undoes the result nor calls the row failed.
+                sets = "".join(
+                    f", {k} = CASE state WHEN 'done' THEN {k} ELSE ? END" if k in _KEPT_WHEN_DONE else f", {k} = ?"
+                    for k in keys
+                )
+                if earlier:
+                    sets += ", cost = COALESCE(cost, CAST(earlier_maybe AS TEXT)), earlier_maybe = NULL"
                 db.executemany(
-                    # A result is final: a webhook can land before the submission's own answer is recorded.
                     f"UPDATE numbers SET state = CASE state WHEN 'done' THEN 'done' ELSE ? END, updated = ?{sets}"
                     " WHERE job = ? AND number = ?",
                     params,
@@ -651,8 +670,9 @@ class Store:
         """What the job has cost: billed (answers said so) and maybe billed (uncertain requests)."""
         row = self.query(
             "SELECT COALESCE(SUM(CAST(cost AS REAL)), 0),"
-            " COALESCE(SUM(CASE WHEN state = 'uncertain' THEN CAST(maybe_cost AS REAL) END), 0),"
-            " COALESCE(SUM(state = 'uncertain'), 0) FROM numbers WHERE job = ?",
+            " COALESCE(SUM(CASE WHEN state IN ('uncertain', 'sending') THEN CAST(maybe_cost AS REAL) END), 0)"
+            " + COALESCE(SUM(earlier_maybe), 0),"
+            " COALESCE(SUM(state = 'uncertain' OR earlier_maybe > 0), 0) FROM numbers WHERE job = ?",
             (job,),
         )[0]
         return Cost(float(row[0]), float(row[1]), int(row[2]))
@@ -722,7 +742,7 @@ class Store:
             # A result proves the request was processed: what may have been billed was billed.
             db.execute(
                 "UPDATE numbers SET state = 'done', result = ?, updated = ?, source = 'provider', error = NULL,"
-                " cost = COALESCE(cost, ?, CASE WHEN state = 'uncertain' THEN maybe_cost END),"
+                " cost = COALESCE(cost, ?, CASE WHEN state IN ('uncertain', 'sending') THEN maybe_cost END),"
                 " maybe_cost = NULL WHERE job = ? AND number = ?",
                 (payload, _now(), item.result.get("cost"), target["job"], target["number"]),
             )

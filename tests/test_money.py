@@ -221,11 +221,6 @@ def test_job_cost_counts_uncertain_requests_as_maybe_billed(live: Cli, emu: Emul
     assert listed["cost"] + listed["maybe_billed"] >= len(emu.charges) * HLR_PRICE - 1e-9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Store.mark_sending overwrites numbers.maybe_cost and the resend's answer records maybe_cost=None: the "
-    "maybe-billed first attempt of a number resent with --resubmit-uncertain disappears from Store.cost()",
-)
 def test_cost_still_counts_the_first_attempt_after_resubmit(live: Cli, emu: Emulator, tmp_path: Path) -> None:
     src = write_csv(tmp_path / "in.csv", ["id", "phone"], [[str(i), n] for i, n in enumerate(numbers(10))])
     emu.inject_drop(path="/hlr-lookup", times=2, after_processing=True)
@@ -237,12 +232,6 @@ def test_cost_still_counts_the_first_attempt_after_resubmit(live: Cli, emu: Emul
     assert billed + maybe >= 12 * HLR_PRICE - 1e-9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.Runner._chunk_done records an ALREADY_SUBMITTED number with cost=None and maybe_cost=None "
-    "(affiliate's error-13 item carries no price), so what the first, uncertain submission was charged vanishes "
-    "from the job's cost after the free resend",
-)
 def test_affiliate_cost_keeps_what_the_uncertain_chunk_was_charged(live: Cli, emu: Emulator, tmp_path: Path) -> None:
     src = write_csv(tmp_path / "in.csv", ["id", "phone"], [[str(i), n] for i, n in enumerate(numbers(4))])
     live.env(AFFILIATE_SMS_BATCH_SIZE="2")
@@ -255,12 +244,6 @@ def test_affiliate_cost_keeps_what_the_uncertain_chunk_was_charged(live: Cli, em
     assert billed + maybe >= len(emu.charges) * AFF_PRICE - 1e-9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Store._deliver turns maybe_cost into cost only for rows in state 'uncertain': a callback that lands while "
-    "the row is still 'sending' (before the broken answer is recorded) marks it done with cost NULL, and the engine "
-    "then keeps it done, so what the provider charged is counted nowhere (job cost 0.0000 EUR)",
-)
 def test_cost_kept_when_a_callback_beats_the_broken_answer(
     live: Cli, emu: Emulator, receiver: WebhookServer, tmp_path: Path
 ) -> None:
@@ -276,13 +259,6 @@ def test_cost_kept_when_a_callback_beats_the_broken_answer(
     assert billed + maybe >= len(emu.charges) * AFF_PRICE - 1e-9
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http.HttpClient.request, lost answer to a charged request with replays left: it says 'sending it again', "
-    "then raises NetworkError when attempt >= attempts (--retries 1) without resending: the billed request is "
-    "reported as a plain failure (lookup row without 'may have been processed'; affiliate chunk 'failed', its "
-    "maybe-billed cost dropped) instead of being replayed or marked uncertain",
-)
 @pytest.mark.parametrize("command", ["lookup", "affiliate-batch"])
 def test_lost_answer_with_a_single_attempt_is_never_a_plain_failure(
     live: Cli, emu: Emulator, tmp_path: Path, command: str
@@ -490,11 +466,6 @@ def test_bad_byte_near_the_end_is_refused_before_any_request(
     assert json.loads(live("jobs", "list", "-f", "json").stdout) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reader.Input.check reports csv.reader.line_num when the decoder fails, i.e. the line where the 8 KB "
-    "read block starts, not the line holding the bad byte (a byte on line 4990 is reported near line 4802)",
-)
 def test_bad_byte_error_names_its_line(live: Cli, emu: Emulator, tmp_path: Path) -> None:
     src = _five_thousand_rows(tmp_path, b",", b",\xff")
     r = live("batch", str(src), "-p", "hlrlookups")

@@ -235,12 +235,6 @@ def test_home_and_store_are_private_while_a_batch_runs(live: Cli, emu: Emulator,
     assert mode_of(db) == 0o600
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HLRCLI_HOME is created by whichever mkdir(parents=True) runs first: reader._spool (spool/) and "
-    "webhook._stored_token (webhook-token) create it with the umask's mode (0755), and Store's _private_dir only "
-    "chmods a directory it creates itself",
-)
 @pytest.mark.parametrize("first", ["batch-stdin", "webhook-url"])
 def test_home_is_private_whichever_command_creates_it(emu: Emulator, tmp_path: Path, first: str) -> None:
     home = tmp_path / "fresh-home"
@@ -295,13 +289,6 @@ def test_webhook_token_is_sent_but_never_shown_or_stored(live: Cli, emu: Emulato
     assert sent == [url, url, url]  # refused, resumed, lookup: the real token each time
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.scrub_options replaces ANY token= value with the {HLRCLI_WEBHOOK_TOKEN} placeholder and "
-    "service.Jobs._lookup_opts puts hlrcli's own webhook token back: on --resume a notify URL that carried another "
-    "receiver's token is sent with hlrcli's token instead (its results are refused there, and hlrcli's secret "
-    "goes to a foreign host)",
-)
 def test_resume_keeps_a_foreign_token_and_never_sends_ours_elsewhere(live: Cli, emu: Emulator, tmp_path: Path) -> None:
     ours = webhook_token(Settings.load())
     url = "https://other.example/hook?token=someone-elses-token-0123456789"
@@ -472,11 +459,6 @@ def test_receiver_answers_503_beyond_max_connections(serve: Any) -> None:
     assert _stored(server) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the receiver's whole-read deadline is the module constant webhook.server.READ_DEADLINE (30 s): "
-    "make_server takes no read_deadline, so a test (or a deployment) cannot set it per server",
-)
 @pytest.mark.parametrize("part", ["headers", "body"])
 def test_receiver_cuts_off_a_dripping_client(serve: Any, part: str) -> None:
     server, _ = serve(read_deadline=0.5)
@@ -632,14 +614,7 @@ def test_job_names_that_are_not_names(live: Cli, emu: Emulator, tmp_path: Path, 
     "extra",
     [
         [],
-        pytest.param(
-            ["--max-cost", "5"],
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="service.Jobs._paid estimates the cost (GET /price) and moves the job to 'running' before "
-                "_execute's open_output finds stdout closed: a request is sent and the job is left 'running'",
-            ),
-        ),
+        ["--max-cost", "5"],  # the cost estimate (GET /price) would be a request: refused before it
     ],
     ids=["plain", "max-cost"],
 )
@@ -739,16 +714,13 @@ def test_csv_output_defuses_formulas_in_input_cells(live: Cli, emu: Emulator, tm
         assert [row["name"] for row in rows] == list(NAMES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="output.CsvWriter builds csv.writer(lineterminator='\\n'), and Python's csv module only quotes a field "
-    "holding a character of the lineterminator: a cell with a bare CR is written unquoted, so the row splits in "
-    "two when read back, and text after the CR starts a new row undefused ('x\\r=cmd' puts =cmd in column 1)",
-)
 def test_csv_cell_with_a_carriage_return_stays_in_its_row(live: Cli, emu: Emulator, tmp_path: Path) -> None:
     names = ["\rCR", "x\r=1+1", "ok"]
     nums = numbers(len(names))
-    src = write_csv(tmp_path / "in.csv", ["name", "phone"], [[n, p] for n, p in zip(names, nums, strict=True)])
+    src = tmp_path / "in.csv"
+    with src.open("w", newline="") as fh:  # a well-formed input: its CR cells quoted
+        writer = csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL)
+        writer.writerows([["name", "phone"], *([n, p] for n, p in zip(names, nums, strict=True))])
     r = live("batch", str(src), "-p", "hlrlookups", "-f", "csv")
     assert r.exit_code == 0, r.stderr
     assert _csv_column(r.stdout, "phone") == nums

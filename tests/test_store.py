@@ -23,6 +23,8 @@ from hlrcli.store import (
     NumberRow,
     NumberState,
     Store,
+    scrub_options,
+    unscrub,
 )
 
 V0 = Path(__file__).resolve().parent / "fixtures" / "store-v0.sqlite3"
@@ -47,6 +49,8 @@ def test_a_store_written_by_the_first_release_opens_and_migrates(tmp_path: Path)
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(V0, home / "jobs.sqlite3")
+    # The token that home's receiver used (the one in the stored notify URL below).
+    (home / "webhook-token").write_text("WdF41wJyW2iXBfB3-AnDd7CXiLe5n3gh\n")
     (home / "jobs.sqlite3").chmod(0o644)  # as the first release left it (the umask's mode)
     store = Store.open(home)
     try:
@@ -58,7 +62,7 @@ def test_a_store_written_by_the_first_release_opens_and_migrates(tmp_path: Path)
         notify = jobs["v0-smsp"].options["notify_url"]
         assert notify.endswith(f"?token={TOKEN_PLACEHOLDER}")
         raw = sqlite3.connect(home / "jobs.sqlite3").execute("SELECT options FROM jobs").fetchall()
-        assert not any("token=" in o and TOKEN_PLACEHOLDER not in o for (o,) in raw if "token=" in o)
+        assert not any("WdF41wJyW2" in o for (o,) in raw)
         # Rows come back typed, and the results are where they were.
         rows = list(store.joined("v0-sync"))
         assert all(isinstance(r, JoinedRow) for r in rows)
@@ -119,7 +123,7 @@ def test_outcomes_are_recorded_per_shape_and_a_result_stays_final(tmp_path: Path
     }
     cost = store.cost("j")
     assert (cost.billed, cost.maybe, cost.maybe_numbers) == (pytest.approx(0.01), pytest.approx(0.01), 1)
-    assert "1 uncertain numbers maybe billed (up to 0.0100 EUR)" in cost.text()
+    assert "maybe billed: 1 uncertain numbers (up to 0.0100 EUR)" in cost.text()
     # A late "failed" for a number already done does not undo its result.
     store.record("j", [("+491", NumberState.FAILED, {})])
     assert store.counts("j")[NumberState.DONE] == 1
@@ -145,16 +149,14 @@ def test_chunks_come_back_typed(tmp_path: Path) -> None:
     store.close()
 
 
-def test_job_options_never_hold_a_token(tmp_path: Path) -> None:
-    store = Store.open(tmp_path)
-    job = Job(name="t", provider="smspartner", kind="hlr", mode="async",
-              options={"notify_url": "https://h.example/hlrcli/smspartner?token=s3cret-token-value&x=1"})  # fmt: skip
-    store.create_job(job)
-    stored = store.job("t")
-    assert stored is not None
-    assert stored.options["notify_url"] == f"https://h.example/hlrcli/smspartner?token={TOKEN_PLACEHOLDER}&x=1"
-    assert "s3cret" not in json.dumps(store.query("SELECT * FROM jobs")[0][4])
-    store.close()
+def test_only_our_token_is_taken_out_of_a_callback_url() -> None:
+    ours = "our-webhook-token-0123456789"
+    options = {"notify_url": f"https://h.example/hlrcli/smspartner?token={ours}&x=1",
+               "callback_url": "https://other.example/hook?token=theirs"}  # fmt: skip
+    stored = scrub_options(options, ours)
+    assert stored["notify_url"] == f"https://h.example/hlrcli/smspartner?token={TOKEN_PLACEHOLDER}&x=1"
+    assert stored["callback_url"] == options["callback_url"]  # not ours: never replaced by ours when sent
+    assert unscrub(stored["notify_url"], lambda: ours) == options["notify_url"]
 
 
 # Late results find their row ---------------------------------------------------------------------------------------

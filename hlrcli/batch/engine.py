@@ -327,6 +327,7 @@ class Runner:
                     "currency": sub.currency,
                     "receipt": sub.state,
                     "maybe_cost": None,
+                    "billed_earlier": sub.state == "ALREADY_SUBMITTED",
                 }
                 items.append((n, NumberState.SUBMITTED, values))
                 cost += _cost(sub.cost)

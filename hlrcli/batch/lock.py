@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hlrcli.batch.plan import check_job_name
+from hlrcli.config import private_dir
 from hlrcli.errors import UsageError
 
 try:
@@ -18,7 +19,7 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks; SQLite sti
 
 def _lock_path(home: Path, job: str) -> Path:
     directory = home / "locks"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(directory)
     # A job name becomes a file name: only names that cannot leave the locks directory.
     return directory / f"{check_job_name(job)}.lock"
 

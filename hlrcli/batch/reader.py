@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from hlrcli.config import private_dir
 from hlrcli.errors import InputError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -99,10 +100,11 @@ class Input:
                     start = reader.line_num + 1
                     if cells and not (len(cells) == 1 and not cells[0].strip()):
                         count += 1
-            except UnicodeDecodeError as exc:
+            except UnicodeDecodeError:
+                line, column = _bad_byte(self.path, self.encoding)
                 raise InputError(
-                    f"{self.name} is not valid {self.encoding.replace('-sig', '')} near line {reader.line_num + 1} "
-                    f"(byte {exc.start} of a read block): give its encoding with --encoding, e.g. --encoding cp1252"
+                    f"{self.name} is not valid {self.encoding.replace('-sig', '')} at line {line}, byte {column}: "
+                    "give its encoding with --encoding, e.g. --encoding cp1252"
                 ) from None
             except csv.Error as exc:
                 raise InputError(f"{self.name}: unreadable CSV at line {reader.line_num}: {exc}") from None
@@ -112,6 +114,19 @@ class Input:
     def cleanup(self) -> None:
         if self.spooled:
             self.path.unlink(missing_ok=True)
+
+
+def _bad_byte(path: Path, encoding: str) -> tuple[int, int]:
+    """Where the first byte that does not decode is (line and byte, 1-based): the text reader only knows the
+    block it was reading."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with open(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError as exc:
+                return number, exc.start + 1
+    return number if "number" in locals() else 1, 1
 
 
 def _check_swallowed(cells: list[str], delimiter: str, width: int, first: int, last: int, name: str) -> None:
@@ -176,7 +191,7 @@ def _alive(pid: int) -> bool:
 def _spool(stream: BinaryIO, directory: Path | None) -> tuple[Path, str]:
     digest = hashlib.sha256()
     if directory:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(directory)
         sweep_spools(directory)
     fd, name = tempfile.mkstemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", suffix=".csv", dir=directory)
     try:

@@ -43,6 +43,7 @@ from hlrcli.store import (
     JobState,
     NumberState,
     Store,
+    scrub_options,
     unscrub,
 )
 
@@ -231,13 +232,14 @@ class Jobs:
         if existing is None and req.resume:
             raise UsageError(f"no job named {name} to resume (see `hlrcli jobs list`)")
         run = _run_options(req, existing)
+        _check_destination(run, req.stdout, inp)  # before any request, even a free price query
         if existing is None:
             job = Job(
                 name=name,
                 provider=provider.name,
                 kind=req.kind,
                 mode=options["mode"],
-                options={**options, "run": run},
+                options=self._stored({**options, "run": run}),
                 input=inp.name if inp.spooled else str(Path(inp.name).resolve()),
                 input_hash=inp.sha256,
                 columns=inp.columns,
@@ -286,7 +288,7 @@ class Jobs:
                     f"job {name} exists with {to_do} numbers not done: continue it with --resume "
                     "(or name a new job with --job)"
                 )
-            store.update_job(name, options={**job.options, "run": run})
+            store.update_job(name, options=self._stored({**job.options, "run": run}))
             before = store.counts(name)
         if not req.dry_run:
             check_table_size(self._format(run), job.rows)
@@ -527,6 +529,13 @@ class Jobs:
             code, job.name, summary=summary, hint="\n".join(hints) or None, breakdown=self._breakdown(store, job)
         )
 
+    def _stored(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Options as the job keeps them: our webhook token out of callback URLs (it is put back when sent)."""
+        urls = [options.get(k) for k in ("notify_url", "callback_url")]
+        if not any(isinstance(u, str) and "token=" in u.lower() for u in urls):
+            return options
+        return scrub_options(options, self._token())
+
     def _lookup_opts(self, job: Job) -> dict[str, Any]:
         """The provider options as sent: a webhook token kept out of the store is put back into its URL."""
         opts = {k: v for k, v in job.options.items() if k not in ("type", "mode", "column", "country", "run", "scope")}
@@ -626,7 +635,7 @@ class Jobs:
                 provider=provider.name,
                 kind="hlr",
                 mode="async",
-                options=options,
+                options=self._stored(options),
                 input="command line",
                 columns=["input"],
                 number_column="input",
@@ -988,6 +997,25 @@ def _run_options(req: BatchRequest, existing: Job | None) -> dict[str, Any]:
     if run.get("excel") and run["format"] not in ("csv",):
         raise UsageError("--excel writes CSV for Excel; with -o .xlsx or -f xlsx it is not needed")
     return run
+
+
+def _check_destination(run: dict[str, Any], stdout: Any, inp: Input) -> None:
+    """Where the rows will go must be writable before anything is spent (open_output checks again, atomically)."""
+    output = run.get("output")
+    if output is None:
+        if stdout is None or getattr(stdout, "closed", False):
+            raise UsageError("standard output is closed: write to a file with -o FILE")
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise UsageError(f"cannot write {target}: it is not a regular file (a directory)")
+    try:
+        if target.exists() and target.resolve().samefile(inp.path):
+            raise UsageError(f"-o {target} is the input file: write the results somewhere else")
+    except OSError:
+        pass
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {target}: no such directory {target.parent}")
 
 
 def _check_same(job: Job, provider: str, options: dict[str, Any], inp: Input) -> None:

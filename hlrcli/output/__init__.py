@@ -133,6 +133,10 @@ class CsvWriter(Writer):
     def __init__(self, stream: TextIO, columns: Sequence[str] | None = None, style: Style | None = None) -> None:
         super().__init__(stream, columns, style)
         self._csv = csv.writer(self.stream, lineterminator="\n", delimiter=self.style.delimiter)
+        # The csv module quotes only what is in the line terminator: a bare CR would split the row when read.
+        self._quoted = csv.writer(
+            self.stream, lineterminator="\n", delimiter=self.style.delimiter, quoting=csv.QUOTE_ALL
+        )
         self._started = False
 
     def _start(self) -> None:
@@ -146,7 +150,9 @@ class CsvWriter(Writer):
         if not self._started:
             self._start()
         cells = [_cell(row.get(c)) for c in self.columns or ()]
-        self._csv.writerow(cells if self.style.raw else [defuse(c) for c in cells])
+        if not self.style.raw:
+            cells = [defuse(c) for c in cells]
+        (self._quoted if any("\r" in c for c in cells) else self._csv).writerow(cells)
 
     def close(self) -> None:
         if not self._started:

@@ -276,16 +276,25 @@ class Provider:
         try:
             value = call()
         except AuthError as exc:
-            return [
-                Check(self.name, "reachability", "ok", where),
-                Check(self.name, "authentication", "fail", str(exc)),
-            ], None, exc
+            return (
+                [
+                    Check(self.name, "reachability", "ok", where),
+                    Check(self.name, "authentication", "fail", str(exc)),
+                ],
+                None,
+                exc,
+            )
         except HlrcliError as exc:
             return [Check(self.name, "reachability", "fail", str(exc))], None, exc
-        return [
-            Check(self.name, "reachability", "ok", where),
-            Check(self.name, "authentication", "ok", what),
-        ], value, None
+        return (
+            [
+                Check(self.name, "reachability", "ok", where),
+                Check(self.name, "authentication", "ok", what),
+            ],
+            value,
+            None,
+        )
+
 
 class HttpProvider(Provider):
     """A provider behind an HTTP API: one HttpClient (one session) built from settings."""

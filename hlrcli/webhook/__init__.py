@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from hlrcli.config import Settings
+from hlrcli.config import Settings, private_dir
 from hlrcli.errors import ConfigError
 from hlrcli.providers import LIVE as PROVIDERS
 from hlrcli.redact import register
@@ -59,7 +59,7 @@ def _stored_token(path: Path) -> str:
     existing = _read_token(path)
     if existing is not None:
         return existing
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     token = secrets.token_urlsafe(24)
     # Written to a private temporary file, then hard-linked into place: the link fails if another process
     # (a second `serve`, a concurrent `webhook url`) won the race, and then everyone uses the winner's token.
