@@ -185,7 +185,7 @@ def main() -> None:
     from rich.console import Console
 
     from hlrcli.batch import report
-    from hlrcli.output import html
+    from hlrcli.batch import report_html as html
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)

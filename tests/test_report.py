@@ -1,4 +1,4 @@
-"""Reports and changes between runs (hlrcli.batch.report, hlrcli.batch.diff, hlrcli.output.html).
+"""Reports and changes between runs (hlrcli.batch.report, hlrcli.batch.diff, hlrcli.batch.report_html).
 
 Pure functions over hand-built rows whose counts are stated in each test; the HTML page is also rendered by a
 real headless Chromium (skipped, with the reason, where none is installed).
@@ -21,7 +21,7 @@ from rich.console import Console
 
 from hlrcli.batch import diff as diffs
 from hlrcli.batch import report
-from hlrcli.output import html
+from hlrcli.batch import report_html as html
 from tests.report_sample import META, browser, chromium, png_pixels
 
 Row = dict[str, Any]

@@ -17,7 +17,7 @@ import shlex
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -180,7 +180,7 @@ class Jobs:
         return Store.open(self.home, durable=durable)
 
     def _token(self) -> str:
-        from hlrcli.webhook import webhook_token
+        from hlrcli.token import webhook_token
 
         return webhook_token(self.settings)
 
@@ -918,6 +918,17 @@ class Jobs:
         shaper = RowShaper(job.columns, job.kind, job.provider)
         return shaper, (shaper.from_store(r) for r in store.joined(job.name)), job
 
+    @contextmanager
+    def exporting(self, name: str) -> Iterator[Export]:
+        """A job's rows joined with their results, with a wait for those still awaited (`jobs results`)."""
+        with closing(self.store()) as store:
+            shaper, _, job = self.export(store, name)
+            yield Export(self, store, job, shaper)
+
+    def names(self, prefix: str = "") -> list[str]:
+        with closing(self.store()) as store:
+            return store.job_names(prefix)
+
     def wait(self, store: Store, job: Job, timeout: float, interval: float) -> int:
         """Poll the store (and the provider, where it can be polled) until nothing is awaited; returns what is."""
         provider = self.pollable(job)
@@ -960,6 +971,24 @@ class Jobs:
         awaited = self.awaited(store, job.name)
         if awaited and not force:
             raise UsageError(f"job {job.name} still awaits {awaited} paid result(s); export them first or pass --force")
+
+
+@dataclass
+class Export:
+    jobs: Jobs
+    store: Store
+    job: Job
+    shaper: RowShaper
+
+    @property
+    def columns(self) -> list[str]:
+        return self.shaper.columns
+
+    def wait(self, timeout: float, interval: float) -> int:
+        return self.jobs.wait(self.store, self.job, timeout, interval)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        return (self.shaper.from_store(r) for r in self.store.joined(self.job.name))
 
 
 @dataclass

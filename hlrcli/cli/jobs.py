@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from contextlib import closing
 from typing import Annotated
 
 import typer
 
-from hlrcli.cli.common import Ctx, command, finish
+from hlrcli.cli.common import Ctx, command, finish, make_ctx
 from hlrcli.errors import ExitCode
 
-UNMATCHED = "unmatched"  # hlrcli.store.UNMATCHED, without importing sqlite for --help
+UNMATCHED = "unmatched"  # the store's name for results with no known job (not imported: --help stays fast)
 
 app = typer.Typer(help="Batch jobs in the local store: list, show, results, poll, diff, prune, delete.")
 
 
 def _complete_job(incomplete: str) -> list[str]:
-    from hlrcli.config import Settings
-    from hlrcli.store import Store
-
     try:
-        with closing(Store.open(Settings.load().home())) as store:
-            return store.job_names(incomplete)
+        return make_ctx().jobs().names(incomplete)
     except Exception:  # completing must never fail loudly
         return []
 
@@ -50,9 +45,8 @@ def list_jobs(ctx: Ctx) -> None:
 @command(app, "names", uses=(), hidden=True)
 def names(ctx: Ctx, prefix: Annotated[str, typer.Argument(metavar="PREFIX")] = "") -> None:
     """Job names, one per line (for shell completion)."""
-    with closing(ctx.jobs().store()) as store:
-        for name in store.job_names(prefix):
-            print(name, file=ctx.stdout)
+    for name in ctx.jobs().names(prefix):
+        print(name, file=ctx.stdout)
 
 
 @command(app, "show", uses=("data",))
@@ -162,16 +156,14 @@ def results(
         return
     from hlrcli.output import check_table_size
 
-    with closing(jobs.store()) as store:
-        job = jobs.job(store, name)
-        waiting = jobs.wait(store, job, timeout, interval) if wait else 0
+    with jobs.exporting(name) as export:
+        waiting = export.wait(timeout, interval) if wait else 0
         if wait and waiting and ctx.output is not None and not partial:
             ctx.warn(f"{waiting} result(s) still awaited after {timeout:g} s; {ctx.output} not written "
                      "(--partial writes it with PENDING rows)")  # fmt: skip
             finish(ExitCode.FAILURE)
-        check_table_size(ctx.fmt, job.rows)
-        shaper, rows, _ = jobs.export(store, name)
-        ctx.emit(rows, columns=shaper.columns)
+        check_table_size(ctx.fmt, export.job.rows)
+        ctx.emit(export.rows(), columns=export.columns)
     if wait and waiting:
         ctx.warn(f"{waiting} result(s) still awaited after {timeout:g} s")
         finish(ExitCode.FAILURE)

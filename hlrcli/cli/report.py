@@ -52,7 +52,7 @@ def report(
     current, old, meta = ctx.jobs().report(name, by, against)
     result = compare(old, current) if old is not None else current
     if html is not None:
-        from hlrcli.output.html import page
+        from hlrcli.batch.report_html import page
 
         with open_output(html, None) as fh:
             fh.write(page(current, meta, against=old))

@@ -48,10 +48,8 @@ def serve(
     GET PATH/health. One line per request on stderr. Put it behind a TLS reverse proxy; `hlrcli webhook url`
     prints the URLs to configure at the providers.
     """
-    from hlrcli.store import Store
     from hlrcli.webhook.server import make_server
 
-    store = Store.open(ctx.settings.home(), durable=True)
     write_lock = threading.Lock()
 
     def log(line: str) -> None:
@@ -59,26 +57,23 @@ def serve(
             ctx.notice(line)
 
     try:
-        try:
-            server = make_server(ctx.settings, store, host, port, path, max_body, log, max_connections)
-        except OSError as exc:
-            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        _announce(ctx, server)
-        stop = threading.Event()
-        previous = _on_signals(lambda *_: stop.set())
-        try:
-            thread = server.start()
-            while not stop.wait(0.5):
-                if not thread.is_alive():  # serve_forever itself failed: say so rather than hang
-                    raise RuntimeError("the webhook server stopped unexpectedly")
-        finally:
-            _restore(previous)
-            ctx.notice("webhook receiver stopping")
-            if not server.stop():
-                ctx.warn("webhook: a request was still running at shutdown; its sender will retry")
-        ctx.notice(f"webhook receiver stopped ({server.receiver.stored} result(s) stored)")
+        server = make_server(ctx.settings, None, host, port, path, max_body, log, max_connections)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    _announce(ctx, server)
+    stop = threading.Event()
+    previous = _on_signals(lambda *_: stop.set())
+    try:
+        thread = server.start()
+        while not stop.wait(0.5):
+            if not thread.is_alive():  # serve_forever itself failed: say so rather than hang
+                raise RuntimeError("the webhook server stopped unexpectedly")
     finally:
-        store.close()
+        _restore(previous)
+        ctx.notice("webhook receiver stopping")
+        if not server.stop():  # closes the store it opened, after requests in flight committed
+            ctx.warn("webhook: a request was still running at shutdown; its sender will retry")
+    ctx.notice(f"webhook receiver stopped ({server.receiver.stored} result(s) stored)")
 
 
 def _announce(ctx: Ctx, server: Any) -> None:

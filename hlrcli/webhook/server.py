@@ -377,6 +377,7 @@ class WebhookServer(ThreadingHTTPServer):
         self.receiver = receiver
         self._idle = threading.Condition()
         self._active = 0
+        self.owns_store = False
         self._thread: threading.Thread | None = None
         super().__init__((host, port), _Handler)
 
@@ -437,7 +438,8 @@ class WebhookServer(ThreadingHTTPServer):
     def stop(self, grace: float = READ_TIMEOUT) -> bool:
         """Stop accepting, let requests in flight finish (up to `grace` seconds), close the socket.
 
-        Returns False if some request was still running after the grace period. The store is the caller's.
+        Returns False if some request was still running after the grace period. A store given to make_server
+        is the caller's to close; one it opened itself is closed here.
         """
         if self._thread is not None:
             self.shutdown()
@@ -446,12 +448,14 @@ class WebhookServer(ThreadingHTTPServer):
         with self._idle:
             drained = self._idle.wait_for(lambda: self._active == 0, grace)
         self.server_close()
+        if self.owns_store:
+            self.receiver.store.close()
         return drained
 
 
 def make_server(
     settings: Settings,
-    store: Store,
+    store: Store | None = None,
     host: str = "127.0.0.1",
     port: int = 8080,
     path: str = DEFAULT_PATH,
@@ -462,8 +466,18 @@ def make_server(
 ) -> WebhookServer:
     """A bound, not yet serving receiver: call `.start()` (background thread) or `.serve_forever()`.
 
-    `store` should be opened with `durable=True`: 200 promises the provider its results survive a power cut.
+    `store`: the job store, opened with `durable=True` (200 promises the provider its results survive a power
+    cut); by default the settings' own, opened here and closed by `stop()`.
     `log` receives one line per request (without the `hlrcli: ` prefix); port 0 picks a free port (`.port`).
     """
-    receiver = Receiver(settings, store, path, max_body, log or _quiet, max_connections, read_deadline)
-    return WebhookServer(receiver, host, port)
+    own = store is None
+    server_store = Store.open(settings.home(), durable=True) if store is None else store
+    try:
+        receiver = Receiver(settings, server_store, path, max_body, log or _quiet, max_connections, read_deadline)
+        server = WebhookServer(receiver, host, port)
+    except BaseException:
+        if own:
+            server_store.close()
+        raise
+    server.owns_store = own
+    return server
