@@ -1000,8 +1000,10 @@ class SubmitOutcome:
 
 
 def _run_options(req: BatchRequest, existing: Job | None) -> dict[str, Any]:
-    """This run's output and pacing options: as given, else as the job recorded them, else the defaults."""
-    recorded: dict[str, Any] = (existing.options.get("run") if existing else None) or {}
+    """This run's output and pacing options: as given, else (with --resume) as the job recorded them, else the
+    defaults. A plain rerun is a new command line: `batch f.csv -f json | jq` writes to stdout, not to the file
+    the first run wrote."""
+    recorded: dict[str, Any] = (existing.options.get("run") if existing and req.resume else None) or {}
     given = {
         "output": str(Path(req.output).resolve()) if req.output not in (None, "-") else req.output,
         "format": req.format.value if req.format else None,
