@@ -424,9 +424,7 @@ def test_body_over_the_limit_is_refused_without_reading_it(start: Callable[..., 
     conn.putheader("Content-Type", JSON_TYPE)
     conn.putheader("Content-Length", str(1 << 30))
     conn.endheaders()
-    started = time.monotonic()
-    assert conn.getresponse().status == 413
-    assert time.monotonic() - started < 2
+    assert conn.getresponse().status == 413  # no byte of the body was sent: reading it would have hung
     conn.close()
     # Chunked: refused as soon as the running total passes the limit.
     chunks = (b"x" * 600 for _ in range(10))
