@@ -68,10 +68,14 @@ def test_every_format_renders(fmt):
         assert [row["count"] for row in rows] == [None, 3, None]
 
 
-def test_format_values_are_the_cli_choices(cli):
-    r = cli("nt", "--help")
+def test_every_format_is_accepted_by_f_and_nothing_else(cli, isolated):
     for fmt in Format:
-        assert fmt.value in r.stdout
+        target = isolated / f"out-{fmt.value}"
+        r = cli("nt", "-p", "offline", "+4930123456", "-f", fmt.value, "-o", str(target))
+        assert r.exit_code == 0 and target.stat().st_size > 0, (fmt, r.stderr)
+    r = cli("nt", "-p", "offline", "+4930123456", "-f", "yaml")
+    assert r.exit_code == 2
+    assert "use table, csv, json, ndjson, xlsx" in r.stderr  # the choices, each named once
 
 
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)
@@ -85,6 +89,9 @@ def test_no_records(fmt):
         assert text == ""
     elif fmt is Format.csv:
         assert text == "a,b\n"
+    else:  # a table with its header and no row
+        lines = [line for line in text.splitlines() if line.strip()]
+        assert any("a" in line and "b" in line for line in lines) and not any(line.startswith("│") for line in lines)
 
 
 def test_json_is_one_array_and_ndjson_one_object_per_line():
@@ -277,13 +284,14 @@ def test_dash_means_stdout(cli, isolated):
 
 
 # Every command, every format ------------------------------------------------------------------------------
+NOT_FOUND = ["status", "-p", "affiliate", "--reference", "nosuchref"]  # the provider answers "not found": exit 1
 COMMANDS = [
     ["lookup", "+491788735000", "+491788735006"],
     ["mnp", "+491788735011"],
     ["nt", "+4989702626", "+491788735000"],
     ["lookup", "-p", "smspartner", "+33612345678"],
     ["lookup", "-p", "affiliate", "+33612345678", "+33612345679"],
-    ["status", "-p", "affiliate", "--reference", "no-such-ref"],
+    NOT_FOUND,
     ["nt", "-p", "offline", *NUMBERS],
     ["validate", "-p", "offline", *NUMBERS],
     ["validate", "-p", "smspartner", "+33612345678", "0612345678"],
@@ -338,7 +346,7 @@ def test_every_command_in_every_format(cli, emu, isolated, args):
     finally:
         emu.affiliate_pending_polls = 1
     codes = {r.exit_code for r in results.values()} | {to_file.exit_code}
-    assert len(codes) == 1 and codes <= {0, 1}, {f: r.stderr for f, r in results.items()}
+    assert codes == {1 if args is NOT_FOUND else 0}, {f: r.stderr for f, r in results.items()}
     assert to_file.stdout == ""
     as_json = comparable(Format.json, results[Format.json].stdout)
     assert as_json, results[Format.json].stderr
