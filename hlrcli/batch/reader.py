@@ -282,7 +282,8 @@ def _shape(source: str, path: Path, sha: str, spooled: bool, column: str | None,
             sample = fh.read(1 << 16)
     except UnicodeDecodeError:
         if encoding:
-            raise InputError(f"{label} is not valid {encoding} text") from None
+            line, column = _bad_byte(path, encoding)
+            raise InputError(f"{label} is not valid {encoding} at line {line}, byte {column}") from None
         detected = _detect_encoding(path)
         if detected is None:
             raise InputError(
