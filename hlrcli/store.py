@@ -312,12 +312,16 @@ class Cost:
     billed: float  # what answers said was charged
     maybe: float  # requests that may have been billed (uncertain), at the estimated price
     maybe_numbers: int = 0  # how many numbers those are (their price may be unknown)
+    unpriced: int = 0  # numbers certainly billed (a result came) at a price no answer has told yet
 
     def text(self, currency: str = "EUR") -> str:
-        if not self.maybe_numbers:
-            return f"{self.billed:.4f} {currency}"
-        price = f"up to {self.maybe:.4f} {currency}" if self.maybe else "at an unknown price"
-        return f"{self.billed:.4f} {currency} + maybe billed: {self.maybe_numbers} uncertain numbers ({price})"
+        text = f"{self.billed:.4f} {currency}"
+        if self.maybe_numbers:
+            price = f"up to {self.maybe:.4f} {currency}" if self.maybe else "at an unknown price"
+            text += f" + maybe billed: {self.maybe_numbers} uncertain numbers ({price})"
+        if self.unpriced:
+            text += f" + {self.unpriced} numbers billed at a price no answer has told yet"
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +333,8 @@ class Cached:
     job: str
 
 
+# A result came from an asynchronous submission (certainly billed) but no answer said what it cost.
+_UNPRICED = "state = 'done' AND cost IS NULL AND chunk IS NOT NULL AND source = 'provider'"
 _KEPT_WHEN_DONE = frozenset({"error", "maybe_cost", "result", "source"})
 # An outcome to record: (number, state, column values)
 Outcome = tuple[str, NumberState, dict[str, Any]]
@@ -570,29 +576,80 @@ class Store:
         chunk: int | None = None,
         references: dict[str, str] | None = None,
         unit: float | None = None,
-    ) -> None:
-        """Journal a request before it leaves: its numbers, the keys known in advance, what it may cost."""
-        maybe = None if unit is None else f"{unit:.4f}"
-        refs = references or {}
-        now = _now()
-        with self.tx() as db:
-            if chunk is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO chunks (job, seq, state, size, maybe_cost, created, updated) "
-                    "VALUES (?, ?, 'sending', ?, ?, ?, ?)",
-                    (job, chunk, len(numbers), None if unit is None else f"{unit * len(numbers):.4f}", now, now),
-                )
-            db.executemany(
-                # An uncertain attempt sent again stays maybe billed: its amount moves to earlier_maybe.
-                "UPDATE numbers SET state = 'sending', chunk = ?, error = NULL, maybe_cost = ?,"
-                " earlier_maybe = CASE WHEN state = 'uncertain' THEN COALESCE(earlier_maybe, 0)"
-                " + COALESCE(CAST(maybe_cost AS REAL), 0) ELSE earlier_maybe END,"
-                " reference = COALESCE(?, reference), updated = ? WHERE job = ? AND number = ?",
-                [(chunk, maybe, refs.get(n), now, job, n) for n in numbers],
-            )
+    ) -> list[str]:
+        return self.journal(job, sending=numbers, chunk=chunk, references=references, unit=unit)
 
     def record(self, job: str, outcomes: Sequence[Outcome]) -> None:
-        """Outcomes of requests, in one transaction; one statement per shape of outcome, not per number."""
+        self.journal(job, outcomes)
+
+    def journal(
+        self,
+        job: str,
+        outcomes: Sequence[Outcome] = (),
+        sending: Sequence[str] = (),
+        *,
+        chunk: int | None = None,
+        references: dict[str, str] | None = None,
+        unit: float | None = None,
+        allowed: Sequence[NumberState] | None = None,
+    ) -> list[str]:
+        """One transaction for a round: the outcomes of answers that came back, then the numbers of the next
+        request, journaled `sending` before it leaves. With `allowed`, a number is marked only while it is still
+        in one of those states (a late webhook result may have landed since it was chosen); returns the numbers
+        marked, the only ones that may be sent."""
+        with self.tx() as db:
+            if outcomes:
+                self._record(db, job, outcomes)
+            if not sending:
+                return []
+            return self._sending(db, job, sending, chunk, references or {}, unit, allowed)
+
+    @staticmethod
+    def _sending(
+        db: sqlite3.Connection,
+        job: str,
+        numbers: Sequence[str],
+        chunk: int | None,
+        refs: dict[str, str],
+        unit: float | None,
+        allowed: Sequence[NumberState] | None,
+    ) -> list[str]:
+        maybe = None if unit is None else f"{unit:.4f}"
+        now = _now()
+        if chunk is not None:
+            db.execute(
+                "INSERT OR REPLACE INTO chunks (job, seq, state, size, maybe_cost, created, updated) "
+                "VALUES (?, ?, 'sending', ?, ?, ?, ?)",
+                (job, chunk, len(numbers), None if unit is None else f"{unit * len(numbers):.4f}", now, now),
+            )
+        only = "" if allowed is None else f" AND state IN ({','.join(repr(s.value) for s in allowed)})"
+        cur = db.executemany(
+            # An uncertain attempt sent again stays maybe billed: its amount moves to earlier_maybe.
+            "UPDATE numbers SET state = 'sending', chunk = ?, error = NULL, maybe_cost = ?,"
+            " earlier_maybe = CASE WHEN state = 'uncertain' THEN COALESCE(earlier_maybe, 0)"
+            " + COALESCE(CAST(maybe_cost AS REAL), 0) ELSE earlier_maybe END,"
+            f" reference = COALESCE(?, reference), updated = ? WHERE job = ? AND number = ?{only}",
+            [(chunk, maybe, refs.get(n), now, job, n) for n in numbers],
+        )
+        if cur.rowcount == len(numbers):
+            return list(numbers)
+        marks = ",".join("?" * len(numbers))
+        marked = {
+            r[0]
+            for r in db.execute(
+                f"SELECT number FROM numbers WHERE job = ? AND state = 'sending' AND number IN ({marks})",
+                (job, *numbers),
+            )
+        }
+        if chunk is not None and marked:
+            db.execute("UPDATE chunks SET size = ? WHERE job = ? AND seq = ?", (len(marked), job, chunk))
+        elif chunk is not None:
+            db.execute("DELETE FROM chunks WHERE job = ? AND seq = ?", (job, chunk))
+        return [n for n in numbers if n in marked]
+
+    @staticmethod
+    def _record(db: sqlite3.Connection, job: str, outcomes: Sequence[Outcome]) -> None:
+        """One statement per shape of outcome, not per number."""
         groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         now = _now()
         for number, state, values in outcomes:
@@ -607,21 +664,20 @@ class Store:
                 raise ValueError(f"unknown number columns {sorted(unknown)}")
             keys = tuple(sorted(values))
             groups.setdefault((keys, earlier), []).append((state.value, now, *(values[k] for k in keys), job, number))
-        with self.tx() as db:
-            for (keys, earlier), params in groups.items():
-                # A result is final: a webhook can land before the submission's own answer is recorded; that
-                # answer then adds its receipt, but neither undoes the result nor calls the row failed.
-                sets = "".join(
-                    f", {k} = CASE state WHEN 'done' THEN {k} ELSE ? END" if k in _KEPT_WHEN_DONE else f", {k} = ?"
-                    for k in keys
-                )
-                if earlier:
-                    sets += ", cost = COALESCE(cost, CAST(earlier_maybe AS TEXT)), earlier_maybe = NULL"
-                db.executemany(
-                    f"UPDATE numbers SET state = CASE state WHEN 'done' THEN 'done' ELSE ? END, updated = ?{sets}"
-                    " WHERE job = ? AND number = ?",
-                    params,
-                )
+        for (keys, earlier), params in groups.items():
+            # A result is final: a webhook can land before the submission's own answer is recorded; that
+            # answer then adds its receipt, but neither undoes the result nor calls the row failed.
+            sets = "".join(
+                f", {k} = CASE state WHEN 'done' THEN {k} ELSE ? END" if k in _KEPT_WHEN_DONE else f", {k} = ?"
+                for k in keys
+            )
+            if earlier:
+                sets += ", cost = COALESCE(cost, CAST(earlier_maybe AS TEXT)), earlier_maybe = NULL"
+            db.executemany(
+                f"UPDATE numbers SET state = CASE state WHEN 'done' THEN 'done' ELSE ? END, updated = ?{sets}"
+                " WHERE job = ? AND number = ?",
+                params,
+            )
 
     def finish_chunk(
         self,
@@ -672,10 +728,53 @@ class Store:
             "SELECT COALESCE(SUM(CAST(cost AS REAL)), 0),"
             " COALESCE(SUM(CASE WHEN state IN ('uncertain', 'sending') THEN CAST(maybe_cost AS REAL) END), 0)"
             " + COALESCE(SUM(earlier_maybe), 0),"
-            " COALESCE(SUM(state = 'uncertain' OR earlier_maybe > 0), 0) FROM numbers WHERE job = ?",
+            " COALESCE(SUM(state = 'uncertain' OR earlier_maybe > 0), 0),"
+            f" COALESCE(SUM({_UNPRICED}), 0) FROM numbers WHERE job = ?",
             (job,),
         )[0]
-        return Cost(float(row[0]), float(row[1]), int(row[2]))
+        return Cost(float(row[0]), float(row[1]), int(row[2]), int(row[3]))
+
+    def known_unit(self, job: str) -> float | None:
+        """What one number costs: this job's answers first, else the latest answers of the same provider and
+        lookup type (SMS Partner has no price list; a chunk whose answer was lost is priced from its siblings)."""
+        with self._lock:
+            return self._known_unit(self.db, job)
+
+    @staticmethod
+    def _known_unit(db: sqlite3.Connection, job: str) -> float | None:
+        names = [job] + [
+            r[0]
+            for r in db.execute(
+                "SELECT o.name FROM jobs o JOIN jobs j ON j.name = ? WHERE o.provider = j.provider"
+                " AND o.kind = j.kind AND o.name != j.name ORDER BY o.created DESC LIMIT 20",
+                (job,),
+            )
+        ]
+        for name in names:
+            row = db.execute(
+                "SELECT AVG(c) FROM (SELECT CAST(cost AS REAL) AS c FROM numbers WHERE job = ?"
+                " AND CAST(cost AS REAL) > 0 LIMIT 100)",
+                (name,),
+            ).fetchone()
+            if row[0]:
+                return float(row[0])
+        return None
+
+    def price_unknown(self, job: str) -> int:
+        """Once a price is known, give it to the job's numbers that lack one: uncertain requests (maybe billed)
+        and results that came without a cost. Returns how many numbers were priced."""
+        with self.tx() as db:
+            unit = self._known_unit(db, job)
+            if unit is None:
+                return 0
+            price = f"{unit:.4f}"
+            maybe = db.execute(
+                "UPDATE numbers SET maybe_cost = ? WHERE job = ? AND state IN ('uncertain', 'sending')"
+                " AND maybe_cost IS NULL",
+                (price, job),
+            ).rowcount
+            billed = db.execute(f"UPDATE numbers SET cost = ? WHERE job = ? AND {_UNPRICED}", (price, job)).rowcount
+            return int(maybe + billed)
 
     # Export --------------------------------------------------------------------------------------------------
     def joined(self, job: str, start: int = 0, limit: int | None = None) -> Iterator[JoinedRow]:
@@ -739,12 +838,17 @@ class Store:
             (item.provider, item.result_key, item.kind.lower(), job, item.number, payload, _now()),
         )
         if target:
+            cost = item.result.get("cost")
+            if cost is None and target["cost"] is None and target["maybe_cost"] is None:
+                # A result proves the request was billed; the answer that would have said how much was lost.
+                unit = self._known_unit(db, job)
+                cost = None if unit is None else f"{unit:.4f}"
             # A result proves the request was processed: what may have been billed was billed.
             db.execute(
                 "UPDATE numbers SET state = 'done', result = ?, updated = ?, source = 'provider', error = NULL,"
                 " cost = COALESCE(cost, ?, CASE WHEN state IN ('uncertain', 'sending') THEN maybe_cost END),"
                 " maybe_cost = NULL WHERE job = ? AND number = ?",
-                (payload, _now(), item.result.get("cost"), target["job"], target["number"]),
+                (payload, _now(), cost, target["job"], target["number"]),
             )
         return True, str(job)
 
@@ -753,7 +857,7 @@ class Store:
         """The row a late result belongs to: by the provider's id or our reference (any state), else by number
         within the same provider and lookup type (rows still waiting first, oldest job first)."""
         base = (
-            "SELECT n.job, n.number FROM numbers n JOIN jobs j ON j.name = n.job "
+            "SELECT n.job, n.number, n.cost, n.maybe_cost FROM numbers n JOIN jobs j ON j.name = n.job "
             "WHERE j.provider = ? AND j.kind = ? AND j.mode = 'async' AND "
         )
         args: tuple[Any, ...] = (item.provider, item.kind.lower())

@@ -482,3 +482,58 @@ def test_unterminated_quote_near_the_end_is_refused_before_any_request(
     [line] = r.stderr.splitlines()
     assert f"quote opened on line {BAD_LINE}" in line
     assert emu.requests == []
+
+
+def test_smspartner_chunk_whose_answer_was_lost_is_priced_once_a_price_is_known(
+    live: Cli, emu: Emulator, receiver: WebhookServer, tmp_path: Path
+) -> None:
+    """SMS Partner has no price list and its notifications carry no cost: only a submission's answer tells the
+    price. A chunk whose answer was lost is billed all the same; its results must not make it free."""
+    url = token_url(receiver, "smspartner")
+    nums = numbers(9, prefix="+33612", width=6)
+
+    def run(job: str, part: list[str]) -> None:
+        src = write_csv(tmp_path / f"{job}.csv", ["phone"], [[n] for n in part])
+        live("batch", str(src), "-p", "smspartner", "--notify-url", url, "--job", job)
+        assert emu.wait_deliveries(10)
+
+    # No answer has ever told a price: the billed numbers are said to be so, not counted free.
+    emu.inject_drop(path="/hlr/notify", after_processing=True)
+    run("lost", nums[:3])
+    shown = show(live, "lost")
+    assert state_count(shown, "done") == 3
+    assert "3 numbers billed at a price no answer has told yet" in shown["cost"]
+    # A job answered normally tells the price ...
+    run("ok", nums[3:6])
+    billed, _ = billed_and_maybe(show(live, "ok"))
+    unit = billed / 3
+    assert unit > 0
+    # ... which a later lost answer is priced at, before and after its results arrive.
+    emu.inject_drop(path="/hlr/notify", after_processing=True)
+    run("lost2", nums[6:])
+    billed, maybe = billed_and_maybe(show(live, "lost2"))
+    assert billed + maybe == pytest.approx(3 * unit)
+    # The first job is priced as soon as it runs again.
+    assert live("batch", str(tmp_path / "lost.csv"), "-p", "smspartner", "--job", "lost", "--resume").exit_code == 0
+    shown = show(live, "lost")
+    assert "no answer has told" not in shown["cost"]
+    assert billed_and_maybe(shown)[0] == pytest.approx(3 * unit)
+    assert_paid_once(emu, "smspartner")
+    charged = sum(emu.charged_numbers("smspartner").values()) * unit
+    recorded = sum(sum(billed_and_maybe(show(live, j))) for j in ("lost", "ok", "lost2"))
+    assert recorded >= charged - 1e-9
+
+
+def test_results_of_a_sync_job_never_wait_for_a_lost_answer(live: Cli, emu: Emulator, tmp_path: Path) -> None:
+    """A synchronous lookup whose answer was lost gets no result later: `jobs results --wait` (the cron line)
+    writes the rows at once, the lost one as uncertain, instead of waiting out its timeout for nothing."""
+    src = write_csv(tmp_path / "in.csv", ["id", "phone"], [[str(i), n] for i, n in enumerate(numbers(5))])
+    emu.inject_drop(path="/hlr-lookup", after_processing=True)
+    assert batch(live, src, "hlrlookups", "sync", "s", "--concurrency", "1").exit_code == 1
+    out = tmp_path / "res.csv"
+    r = live("jobs", "results", "s", "--wait", "--timeout", "5", "-o", str(out))
+    assert "awaited" not in r.stderr, r.stderr
+    assert r.exit_code == 0, r.stderr  # the export is complete: nothing more can come
+    lines = out.read_text().splitlines()
+    assert len(lines) == 6 and sum("may have been processed" in line for line in lines) == 1
+    assert show(live, "s")["pending"] == 0

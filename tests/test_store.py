@@ -196,6 +196,28 @@ def test_a_reference_journaled_before_sending_finds_the_row_after_a_lost_answer(
     store.close()
 
 
+def test_a_number_whose_late_result_landed_after_it_was_chosen_is_not_sent(tmp_path: Path) -> None:
+    """A resumed run reads the journal a page ahead; a webhook result may land for one of those failed rows
+    before its turn. Journaling it `sending` is the last check: only numbers still to send are marked."""
+    store = Store.open(tmp_path)
+    _job(store, "j", kind="hlr")
+    _rows(store, "j", ["+491", "+492", "+493"])
+    store.record("j", [(n, NumberState.FAILED, {"sub_id": f"id{n[-1]}"}) for n in ("+491", "+492", "+493")])
+    allowed = (NumberState.PENDING, NumberState.FAILED)
+    chosen = [r.number for r in store.numbers_in("j", allowed)]
+    store.deliver_many([_result("hlrlookups", "hlr", "k2", "+492", sub_id="id2")])  # the late result
+    marked = store.journal("j", sending=chosen, chunk=1, unit=0.01, allowed=allowed)
+    assert marked == ["+491", "+493"]
+    assert store.counts("j") == {NumberState.SENDING: 2, NumberState.DONE: 1}
+    assert [c.size for c in store.chunks("j")] == [2]
+    # Every number of a chunk taken by late results: no chunk is left `sending` behind.
+    store.deliver_many([_result("hlrlookups", "hlr", "k1", "+491", sub_id="id1")])
+    store.record("j", [("+493", NumberState.FAILED, {})])
+    assert store.journal("j", sending=["+491"], chunk=2, allowed=allowed) == []
+    assert [c.seq for c in store.chunks("j")] == [1]
+    store.close()
+
+
 def test_cached_results_are_found_across_jobs_by_provider_and_type(tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     _job(store, "a", mode="sync")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -86,6 +87,10 @@ class Runner:
         self.tally = Tally()
         self.auth_error: HlrcliError | None = None
         self._cursor = -1
+        self._priced = False
+        self._ahead: deque[NumberRow] = deque()  # read from the journal, not yet handed out
+        self._landed: list[Outcome] = []  # answers not yet journaled: they go in the next round's transaction
+        self._landed_cost = 0.0
 
     def _unit(self) -> float | None:
         """The price of one number: the estimate's, else what answers have cost so far."""
@@ -93,14 +98,18 @@ class Runner:
         return self.unit or (self.tally.cost / landed if landed and self.tally.cost else None)
 
     def _price_first(self, row: NumberRow) -> None:
-        """No estimate was made (reading and sending overlap): learn a unit price from the first number, so
-        what an uncertain request may have cost is recorded from the start."""
-        if self.unit is None and self.pricer is not None:
-            pricer, self.pricer = self.pricer, None
+        """No estimate was made (reading and sending overlap, or no price list): learn a unit price before the
+        first request, so what an uncertain request may have cost is recorded from the start."""
+        if self.unit is not None or self._priced:
+            return
+        self._priced = True
+        if self.pricer is not None:
             try:
-                self.unit = pricer(row.region, row.number)
+                self.unit = self.pricer(row.region, row.number)
             except HlrcliError:
                 self.unit = None
+        if self.unit is None and self.provider.billed:
+            self.unit = self.store.known_unit(self.job.name)  # what earlier answers cost
 
     def _affordable(self, count: int) -> int:
         """How many more numbers this run may send under --max-cost, counting those still in flight."""
@@ -115,19 +124,28 @@ class Runner:
         return max(0, min(count, int(self.max_cost / unit + 1e-9) - self.tally.sent))
 
     def _next(self, count: int, full: bool = False) -> list[str]:
-        """Up to `count` numbers to send next; with `full`, wait (return none) for a whole chunk while reading."""
+        """Up to `count` numbers to send next; with `full`, wait (return none) for a whole chunk while reading.
+
+        The journal is read a page ahead: one query per page, not one per round of a few answers. Whether a
+        number may still be sent is decided again when it is journaled `sending` (`Store.journal(allowed=…)`).
+        """
         affordable = self._affordable(count)
         if affordable <= 0:
             self.tally.stopped = self.tally.stopped or f"--max-cost {self.max_cost:g} reached"
             return []
-        more = self.more_coming()  # asked before the query: a finished ingest has committed everything
-        rows = self.store.numbers_in(self.job.name, self.states, affordable, after=self._cursor)
-        if full and more and len(rows) < affordable:
+        if len(self._ahead) < affordable:
+            more = self.more_coming()  # asked before the query: a finished ingest has committed everything
+            page = max(affordable - len(self._ahead), 512)
+            rows = self.store.numbers_in(self.job.name, self.states, page, after=self._cursor)
+            if rows:
+                self._cursor = rows[-1].first_idx
+                self._ahead.extend(rows)
+            if full and more and len(self._ahead) < affordable:
+                return []
+        if not self._ahead:
             return []
-        if rows:
-            self._price_first(rows[0])
-            self._cursor = rows[-1].first_idx
-        return [r.number for r in rows]
+        self._price_first(self._ahead[0])
+        return [self._ahead.popleft().number for _ in range(min(affordable, len(self._ahead)))]
 
     def _drive(
         self,
@@ -153,6 +171,7 @@ class Runner:
                     if not started:
                         break
                     in_flight.update(started)
+                self._flush()
                 if not in_flight:
                     if more and not self.tally.stopped:
                         time.sleep(0.02)  # the input is still being read: more numbers will come
@@ -167,9 +186,13 @@ class Runner:
             # What is in flight was sent and may be billed: wait for the answers and record them.
             done, _ = wait(in_flight, timeout=self.provider.runtime.timeout * 3 + 5)
             land(list(done))
+            self._flush()
+            self._price_unknown()
             raise
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+        self._flush()
+        self._price_unknown()
         if self.auth_error:
             raise self.auth_error
         if self.tally.stopped == "interrupted":
@@ -188,28 +211,40 @@ class Runner:
             batch = self._next(room)
             if not batch:
                 return []
-            self.store.mark_sending(self.job.name, batch, unit=self._unit())
+            # The answers landed since the last round and this round's numbers: one transaction.
+            batch = self._flush(batch)
             self.tally.sent += len(batch)
             futures = [pool.submit(call, number) for number in batch]
             waiting.update(zip(futures, batch, strict=True))
             return futures
 
         def land(done: list[Future[Any]]) -> None:
-            if not done:
-                return
-            items: list[Outcome] = []
-            cost = 0.0
             for fut in done:
                 state, values = self._outcome(fut)
-                items.append((waiting.pop(fut), state, values))
-                cost += _cost(values.get("cost"))
-            self.store.record(self.job.name, items)
-            self.tally.cost += cost
-            self.progress(len(done), cost)
-            self.on_results({number for number, _, _ in items})
+                self._landed.append((waiting.pop(fut), state, values))
+                self._landed_cost += _cost(values.get("cost"))
 
         self._drive(self.concurrency, launch, land)
         return self.tally
+
+    def _price_unknown(self) -> None:
+        """Answers of this run may have told a price that requests whose answer was lost lacked."""
+        if self.provider.billed and self.tally.sent:
+            self.store.price_unknown(self.job.name)
+
+    def _flush(self, sending: Sequence[str] = ()) -> list[str]:
+        """Journal the answers landed so far and, in the same transaction, the numbers about to be sent;
+        returns those that may be sent (still in a state this run sends)."""
+        if not self._landed and not sending:
+            return []
+        landed, cost = self._landed, self._landed_cost
+        self._landed, self._landed_cost = [], 0.0
+        marked = self.store.journal(self.job.name, landed, sending, unit=self._unit(), allowed=self.states)
+        if landed:
+            self.tally.cost += cost
+            self.progress(len(landed), cost)
+            self.on_results({number for number, _, _ in landed})
+        return marked
 
     def _outcome(self, fut: Future[Any]) -> tuple[NumberState, dict[str, Any]]:
         try:
@@ -250,11 +285,15 @@ class Runner:
             if not numbers:
                 return []
             chunk = seq
-            seq += 1
             # Keys we choose ourselves (affiliate references) are journaled before the request leaves, so a
             # result can find its row even if the answer to this request is lost.
             refs = self.provider.references(numbers, scope, **self.opts)
-            self.store.mark_sending(self.job.name, numbers, chunk, references=refs, unit=self._unit())
+            numbers = self.store.journal(
+                self.job.name, sending=numbers, chunk=chunk, references=refs, unit=self._unit(), allowed=self.states
+            )
+            if not numbers:
+                return launch(pool, room)  # late results took the whole chunk: choose again
+            seq += 1
             items = [Number(raw=n, e164=n) for n in numbers]
             fut = pool.submit(self.provider.submit, self.job.kind, items, scope=scope, **self.opts)
             waiting[fut] = (chunk, numbers)
@@ -316,7 +355,12 @@ class Runner:
                 items.append((n, NumberState.UNCERTAIN, {"error": "missing from the provider's answer"}))
                 missing += 1
             elif sub.state == "REJECTED":
-                values = {"error": sub.error, "reference": sub.reference, "receipt": sub.state, "maybe_cost": None}
+                values: dict[str, Any] = {
+                    "error": sub.error,
+                    "reference": sub.reference,
+                    "receipt": sub.state,
+                    "maybe_cost": None,
+                }
                 items.append((n, NumberState.REJECTED, values))
                 self.tally.rejected += 1
             else:

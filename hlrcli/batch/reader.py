@@ -282,8 +282,8 @@ def _shape(source: str, path: Path, sha: str, spooled: bool, column: str | None,
             sample = fh.read(1 << 16)
     except UnicodeDecodeError:
         if encoding:
-            line, column = _bad_byte(path, encoding)
-            raise InputError(f"{label} is not valid {encoding} at line {line}, byte {column}") from None
+            line, byte = _bad_byte(path, encoding)
+            raise InputError(f"{label} is not valid {encoding} at line {line}, byte {byte}") from None
         detected = _detect_encoding(path)
         if detected is None:
             raise InputError(

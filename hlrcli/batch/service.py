@@ -123,7 +123,6 @@ class BatchOutcome:
     summary: str | None = None  # the one-line summary (stderr)
     hint: str | None = None  # what to run next (resume, results)
     report: dict[str, Any] | None = None  # a dry run's figures
-    breakdown: list[dict[str, Any]] = field(default_factory=list)  # distinct results, for a closing breakdown
 
 
 class Interrupted(Exception):
@@ -417,6 +416,8 @@ class Jobs:
         self, store: Store, job: Job, provider: Provider, req: BatchRequest, run: dict[str, Any], inp: Input
     ) -> BatchOutcome:
         """A job whose every number has its outcome: re-exporting it costs nothing, so it needs no flag."""
+        if provider.billed:
+            store.price_unknown(job.name)  # a price learnt since (another job's answers)
         fmt = self._format(run)
         check_table_size(fmt, job.rows)
         shaper = RowShaper(
@@ -432,7 +433,7 @@ class Jobs:
         counts = store.counts(job.name)
         summary = self._summary(store, job, Tally(), counts, exported=True)
         code = ExitCode.FAILURE if counts.get(NumberState.REJECTED) or counts.get(NumberState.FAILED) else ExitCode.OK
-        return BatchOutcome(code, job.name, summary=summary, breakdown=self._breakdown(store, job))
+        return BatchOutcome(code, job.name, summary=summary)
 
     def _execute(
         self,
@@ -525,9 +526,7 @@ class Jobs:
             )
         rejected = counts.get(NumberState.REJECTED, 0)
         code = ExitCode.FAILURE if left or rejected else ExitCode.OK
-        return BatchOutcome(
-            code, job.name, summary=summary, hint="\n".join(hints) or None, breakdown=self._breakdown(store, job)
-        )
+        return BatchOutcome(code, job.name, summary=summary, hint="\n".join(hints) or None)
 
     def _stored(self, options: dict[str, Any]) -> dict[str, Any]:
         """Options as the job keeps them: our webhook token out of callback URLs (it is put back when sent)."""
@@ -606,12 +605,14 @@ class Jobs:
             f"cost {this_run} ({cost.text()} for the whole job {job.name})"
         )
 
-    def _breakdown(self, store: Store, job: Job) -> list[dict[str, Any]]:
-        """The job's distinct results (at most 100,000), for the closing breakdown a terminal shows."""
-        rows = store.query(
-            "SELECT result FROM numbers WHERE job = ? AND state = 'done' AND result IS NOT NULL LIMIT 100000",
-            (job.name,),
-        )
+    def breakdown(self, name: str) -> list[dict[str, Any]]:
+        """A job's distinct results (at most 100,000), for the closing breakdown a terminal shows; asked only
+        when it is shown: decoding every result costs a large quiet batch a tenth of its time."""
+        with closing(self.store()) as store:
+            rows = store.query(
+                "SELECT result FROM numbers WHERE job = ? AND state = 'done' AND result IS NOT NULL LIMIT 100000",
+                (name,),
+            )
         return [json.loads(r[0]) for r in rows]
 
     # Submit now (lookup on an asynchronous provider) ----------------------------------------------------------
@@ -748,12 +749,17 @@ class Jobs:
                     "(`hlrcli webhook serve`, see `hlrcli webhook url`)"
                 )
             arrived = self.poll_once(store, job, provider)
-            return arrived, self.awaited(store, name)
+            return arrived, self.awaited(store, job)
 
     # Looking after jobs ---------------------------------------------------------------------------------------
     @staticmethod
-    def awaited(store: Store, name: str) -> int:
-        return sum(store.counts(name).get(s, 0) for s in AWAITED)
+    def awaited(store: Store, job: Job, counts: dict[NumberState, int] | None = None) -> int:
+        """Paid results that may still arrive: only an asynchronous job gets results later (a synchronous
+        lookup whose answer was lost never will)."""
+        if job.mode != "async":
+            return 0
+        counts = store.counts(job.name) if counts is None else counts
+        return sum(counts.get(s, 0) for s in AWAITED)
 
     @staticmethod
     def job(store: Store, name: str) -> Job:
@@ -766,7 +772,7 @@ class Jobs:
     def summary(self, store: Store, job: Job) -> dict[str, Any]:
         counts = store.counts(job.name)
         sent = sum(counts.get(s, 0) for s in NumberState if s not in (NumberState.PENDING, NumberState.SENDING))
-        awaited = sum(counts.get(s, 0) for s in AWAITED)
+        awaited = self.awaited(store, job, counts)
         state = job.state.value
         if job.mode == "async" and job.state is JobState.DONE and awaited:
             state = f"awaiting results ({awaited})"
@@ -936,7 +942,7 @@ class Jobs:
         while True:
             if provider is not None:
                 self.poll_once(store, job, provider)
-            waiting = self.awaited(store, job.name)
+            waiting = self.awaited(store, job)
             if not waiting or time.monotonic() >= deadline:
                 return waiting
             self.ui.trace(f"{waiting} result(s) awaited")
@@ -968,7 +974,7 @@ class Jobs:
     def _deletable(self, store: Store, job: Job, force: bool) -> None:
         if locked(self.home, job.name):
             raise UsageError(f"job {job.name} is running (another process holds it); wait for it to finish")
-        awaited = self.awaited(store, job.name)
+        awaited = self.awaited(store, job)
         if awaited and not force:
             raise UsageError(f"job {job.name} still awaits {awaited} paid result(s); export them first or pass --force")
 

@@ -161,10 +161,12 @@ def batch(
         ctx.emit([outcome.report])
     if outcome.summary and not ctx.quiet:
         ctx.notice(outcome.summary)
-    if outcome.breakdown and ctx.stderr_is_tty and not ctx.quiet:
+    shown = outcome.job and ctx.stderr_is_tty and not ctx.quiet
+    results = ctx.jobs().breakdown(outcome.job) if shown and outcome.job else []
+    if results:
         from hlrcli.batch.report import breakdown_lines, compute
 
-        for line in breakdown_lines(compute(outcome.breakdown, currency="EUR")):
+        for line in breakdown_lines(compute(results, currency="EUR")):
             ctx.notice(line)
     if outcome.hint:
         (ctx.warn if outcome.code != ExitCode.OK else ctx.notice)(outcome.hint)
