@@ -130,6 +130,7 @@ class Figures:
     recorded: float = 0.0  # EUR, billed + maybe billed as the job records it (at the end)
     charged: float = 0.0  # EUR, as the emulator charged
     cost_short: int = 0  # checks (before and after --resubmit-uncertain) where recorded < charged
+    unpriced: int = 0  # numbers the job says were billed at a price no answer told (SMS Partner, answers lost)
     notes: list[str] = field(default_factory=list)
 
     def add(self, other: Figures) -> None:
@@ -356,6 +357,12 @@ def recorded_cost(shown: dict[str, Any]) -> float:
     return float(text.split()[0]) + float(shown.get("maybe_billed") or 0.0)
 
 
+def unpriced(shown: dict[str, Any]) -> int:
+    """Numbers `jobs show` counts as billed at a price no answer has told (the cost text says how many)."""
+    m = re.search(r"(\d+) numbers billed at a price no answer has told", str(shown.get("cost") or ""))
+    return int(m.group(1)) if m else 0
+
+
 def charged_twice(emu: Emulator, provider: str) -> int:
     return sum(1 for n in emu.charged_numbers(provider).values() if n > 1)
 
@@ -371,10 +378,12 @@ class Snapshot:
     twice: int
     recorded: float
     charged: float
+    unpriced: int  # billed numbers the job counts, at a price it could not know: counted at the real price
+    price: float
 
     @property
     def cost_short(self) -> bool:
-        return self.recorded + COST_SLACK < self.charged
+        return self.recorded + self.unpriced * self.price + COST_SLACK < self.charged
 
 
 def snapshot(world: World, rows: list[list[str]]) -> Snapshot:
@@ -388,6 +397,8 @@ def snapshot(world: World, rows: list[list[str]]) -> Snapshot:
         twice=charged_twice(world.emu, world.target.provider),
         recorded=recorded_cost(shown),
         charged=world.emu.charge_count(world.target.provider) * world.target.price,
+        unpriced=unpriced(shown),
+        price=world.target.price,
     )
     if snap.cost_short:
         world.notes.append(f"cost recorded {snap.recorded:.4f} < charged {snap.charged:.4f} ({shown.get('cost')})")
@@ -440,7 +451,7 @@ def run_once(target: Target, fault: FaultKind, opts: argparse.Namespace, index: 
     fig.lost = max(before.lost, after.lost)
     fig.twice, fig.pending, fig.failed, fig.uncertain = before.twice, before.pending, before.failed, before.uncertain
     fig.uncertain_after, fig.pending_after, fig.twice_after = after.uncertain, after.pending, after.twice
-    fig.recorded, fig.charged = after.recorded, after.charged
+    fig.recorded, fig.charged, fig.unpriced = after.recorded, after.charged, after.unpriced
     fig.cost_short = int(before.cost_short) + int(after.cost_short and after is not before)
     fig.notes = [f"{target.name} × {fault.name} #{index}: {n}" for n in world.notes]
     return fig
@@ -468,7 +479,9 @@ LEGEND = (
     "lost: input rows missing or out of order in `jobs results`; 2x: numbers the emulator charged more than once; "
     "PENDING: rows left PENDING; failed, uncertain: numbers (`jobs show`);\n"
     "-u: after `--resume --resubmit-uncertain` (run where numbers were left uncertain; it may pay them twice, as "
-    "documented); cost: the job's billed + maybe billed (`jobs show`) vs the emulator's ledger, summed"
+    "documented); cost: the job's billed + maybe billed (`jobs show`) vs the emulator's ledger, summed; unpriced:\n"
+    "numbers the job reports as billed at a price no answer told (every answer of the job lost), counted at the "
+    "emulator's price"
 )
 
 
@@ -479,6 +492,8 @@ def table_line(cells: list[str]) -> str:
 
 def row_cells(target: Target, fault: FaultKind, fig: Figures) -> list[str]:
     ok = "ok" if not fig.cost_short else f"SHORT×{fig.cost_short}"
+    if fig.unpriced:
+        ok += f" ({fig.unpriced} unpriced)"
     figures = (fig.runs, fig.numbers, fig.kills, fig.faults, fig.lost, fig.twice, fig.pending, fig.failed)
     after = (fig.uncertain, fig.uncertain_after, fig.pending_after, fig.twice_after)
     cost = f"{fig.recorded:.3f} ≥ {fig.charged:.3f} {ok}"
@@ -490,7 +505,8 @@ def verdict(total: Figures) -> str:
     return (
         f"{head}: {total.runs} runs, {total.kills} kill -9, {total.faults} faults → {total.lost} rows lost, "
         f"{total.twice} numbers charged twice, {total.pending + total.pending_after} rows PENDING, "
-        f"{total.cost_short} cost records below the charges; {total.uncertain} numbers left uncertain, "
+        f"{total.cost_short} cost records below the charges ({total.unpriced} numbers unpriced); "
+        f"{total.uncertain} numbers left uncertain, "
         f"{total.uncertain_after} after --resubmit-uncertain (which paid {total.twice_after} twice, as documented)"
     )
 
