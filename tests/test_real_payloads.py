@@ -46,10 +46,8 @@ SMSP_KEY = "real-smsp-key-0123456789"
 AFF_KEY = "live_real-aff-key-0123456789"
 JSON_TYPE = "application/json"
 
-# The known bugs still open, worded once: the xfail reasons below point here. Issue 9's #1-#12 are fixed (each
+# Known bugs still open would be worded here, once, and marked strict xfail below. Issue 9's #1-#14 are fixed (each
 # payload that showed one now asserts the fixed output; FINDINGS.md says which).
-BUG_NESTED_MONEY = "issue 9 #13: `jobs results unmatched` keeps a result's cost as text inside its `result` object"
-BUG_404_AS_SUCCESS = "issue 9 #14: affiliate reads an HTTP 404 whose JSON has no `error` as a success (empty table)"
 
 
 @dataclass(frozen=True)
@@ -376,7 +374,6 @@ AFF_RESULT: Mapping_ = {
 }
 # The submission time: hlrcli keeps the status time (`timestamp`); it knows when it submitted.
 AFF_RESULT_DROPPED = ("createdDatetime",)
-UNMATCHED_COST_BUG = Bug(BUG_NESTED_MONEY, ("cost",))
 
 
 def aff_receipt(number: str, reference: Any, state: str = "SUBMITTED", **fields: From | Const) -> Mapping_:
@@ -838,7 +835,6 @@ CASES: list[Case] = [
         lambda p: [
             project(r, {**HLR_RESULT, **unmatched_delivery("hlr", "msisdn", "hlrlookups")}) for r in p["results"]
         ],
-        bugs=(UNMATCHED_COST_BUG,),
     ),
     Case(
         "webhook-mnp",
@@ -848,7 +844,6 @@ CASES: list[Case] = [
         lambda p: [
             project(r, {**MNP_RESULT, **unmatched_delivery("mnp", "msisdn", "hlrlookups")}) for r in p["results"]
         ],
-        bugs=(UNMATCHED_COST_BUG,),
     ),
     Case(
         "webhook-nt",  # into the NT job whose bulk answer accepted this very id
@@ -1569,8 +1564,7 @@ def test_hlrlookups_webhook_is_json_whatever_its_content_type(real: Env, content
     [row] = delivered("hlrlookups", HLR + "webhook-hlr.json", content_type)(real)
     [item] = payload(HLR + "webhook-hlr.json")["results"]
     want = project(item, {**HLR_RESULT, **unmatched_delivery("hlr", "msisdn", "hlrlookups")})
-    # `cost` is the webhook-hlr case's known bug (#13), checked there.
-    names = (set(row) | set(want)) - set(UNMATCHED_COST_BUG.fields)
+    names = set(row) | set(want)
     assert {k: row.get(k) for k in sorted(names)} == {k: want.get(k) for k in sorted(names)}
 
 
@@ -1644,13 +1638,7 @@ NOT_FOUND_PAGES = {
 }
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        "html",
-        pytest.param("json", marks=pytest.mark.xfail(strict=True, reason=BUG_404_AS_SUCCESS)),
-    ],
-)
+@pytest.mark.parametrize("page", ["html", "json"])
 def test_affiliate_doctor_finds_the_rest_form_of_the_base_url(real: Env, page: str) -> None:
     """The function pages put the API at the root, the general page (and bsg.world) under /rest: if only the
     /rest form answers, `doctor` says which base URL to set (see FINDINGS.md, "The affiliate base URL")."""

@@ -524,22 +524,26 @@ def test_dripping_answer_in_a_batch_is_cut_off_and_uncertain(emu: Emulator, tmp_
     assert emu.wait_answers(10)
 
 
+# Runs hlrcli in a fresh interpreter that writes its own peak memory (VmHWM) at exit. Not ru_maxrss from wait4:
+# Linux carries the forking process's peak across exec, so a child of a large pytest would look large.
+_MEASURED = (
+    "import atexit, runpy, sys\n"
+    "def peak(path):\n"
+    "    line = next(x for x in open('/proc/self/status') if x.startswith('VmHWM:'))\n"
+    "    open(path, 'w').write(str(int(line.split()[1]) * 1024))\n"
+    "atexit.register(peak, sys.argv[1])\n"
+    "sys.argv = ['hlrcli', *sys.argv[2:]]\n"
+    "runpy.run_module('hlrcli', run_name='__main__')\n"
+)
+
+
 def _run_measured(args: list[str], env: dict[str, str], tmp_path: Path) -> tuple[int, str, str, int]:
     """Exit code, stdout, stderr and peak memory (bytes) of one hlrcli process."""
-    out, err = tmp_path / "stdout", tmp_path / "stderr"
-    with out.open("wb") as o, err.open("wb") as e:
-        proc = subprocess.Popen([sys.executable, "-m", "hlrcli", *args], env=env, stdout=o, stderr=e)
-        deadline = time.monotonic() + PROC_TIMEOUT
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError("hlrcli did not finish")
-            time.sleep(0.02)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out.read_text(), err.read_text(), usage.ru_maxrss * 1024
+    peak = tmp_path / "peak"
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURED, str(peak), *args], env=env, capture_output=True, timeout=PROC_TIMEOUT
+    )
+    return done.returncode, done.stdout.decode(), done.stderr.decode(), int(peak.read_text())
 
 
 MEMORY_BOUND = 100_000_000  # bytes: hlrcli needs about 55 MB; one that read an 80 MB answer would need 135 MB or more

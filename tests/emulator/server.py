@@ -777,6 +777,9 @@ class Emulator:
             self._rng_seed = _UNSEEDED
             self._rate_hits.clear()
             self.server_errors.clear()
+            # Ids start again too: a test (and the README's examples) may name the first one.
+            self._campaign_seq = 0
+            self._affiliate_seq = 12000
             for provider in self._providers.values():
                 provider.reset()
         self._deliverer.reset()
