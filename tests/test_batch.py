@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -380,6 +381,21 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(emu, tmp_path):
     charged = emu.charged_numbers("hlrlookups")
     assert len(charged) == 200 and max(charged.values()) == 1
     assert len(rows_of(done.stdout.decode())) == 200
+
+
+def test_ctrl_c_while_requests_wait_their_turn_counts_only_those_sent(emu, tmp_path):
+    """With --rate, most requests wait for their turn; stopped there, they never left: the summary's "sent"
+    is what the provider received."""
+    src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(50)])
+    env = {**emu.env(), "HLRCLI_HOME": str(tmp_path / "home")}
+    args = ["batch", str(src), "-p", "hlrlookups", "-j", "8", "--rate", "120/min", "--job", "r", "-o", str(tmp_path / "o")]
+    proc = _spawn(args, env)
+    _wait_for_charges(emu, 2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err.decode()
+    sent = int(re.search(rb"(\d+) sent", err).group(1))
+    assert sent == emu.charge_count("hlrlookups") < 8
 
 
 # Offline -------------------------------------------------------------------------------------------------------------

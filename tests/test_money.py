@@ -537,3 +537,33 @@ def test_results_of_a_sync_job_never_wait_for_a_lost_answer(live: Cli, emu: Emul
     lines = out.read_text().splitlines()
     assert len(lines) == 6 and sum("may have been processed" in line for line in lines) == 1
     assert show(live, "s")["pending"] == 0
+
+
+def test_a_reader_that_goes_away_stops_sending_and_every_answer_in_flight_is_recorded(
+    live: Cli, emu: Emulator, tmp_path: Path
+) -> None:
+    """`hlrcli batch … | head -1`: the pipe breaks while requests are in flight. Those may be billed: their
+    answers are awaited and journaled (none left `sending`), nothing more is sent, and the job can be resumed."""
+    nums = numbers(400)
+    src = write_csv(tmp_path / "in.csv", ["id", "phone"], [[str(i), n] for i, n in enumerate(nums)])
+    emu.latency = 0.05
+    env = {**os.environ, **emu.env(), "HLRCLI_HOME": os.environ["HLRCLI_HOME"], "HLRCLI_CONFIG": "/nonexistent"}
+    args = [sys.executable, "-m", "hlrcli", "batch", str(src), "-p", "hlrlookups", "--job", "pipe", "-f", "csv"]
+    proc = subprocess.Popen([*args, "--concurrency", "8"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1, err
+    assert "Traceback" not in err and "output was closed" in err
+    shown = show(live, "pipe")
+    assert state_count(shown, "sending") == 0
+    done = state_count(shown, "done")
+    assert 0 < done < len(nums)  # it stopped early ...
+    assert done == len(emu.charged_numbers("hlrlookups"))  # ... and every number charged is recorded
+    billed, _ = billed_and_maybe(shown)
+    assert billed == pytest.approx(done * HLR_PRICE)
+    r = batch(live, src, "hlrlookups", "sync", "pipe", "--resume", "-o", str(tmp_path / "out.json"))
+    assert r.exit_code == 0, r.stderr
+    assert_paid_once(emu, "hlrlookups")
+    assert len(emu.charged_numbers("hlrlookups")) == len(nums)

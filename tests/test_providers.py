@@ -686,3 +686,22 @@ def test_unknown_provider_is_a_usage_error(live, emu):
     live.env(HLRCLI_PROVIDER="bogus")
     r = live("balance")
     assert r.exit_code == 3 and "HLRCLI_PROVIDER (from environment) must be" in r.stderr  # a bad setting
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--reference", "../prices/0"), ("--reference", "a" * 33), ("../prices/0",), ("12001?x=1",), ("12001", "1 2")],
+)
+def test_status_refuses_a_key_that_is_not_one_before_any_request(live, emu, args):
+    """Ids and references go into the URL path: `../prices/0` must not become GET /hlr/prices/0."""
+    r = live("status", "-p", "affiliate", *args)
+    assert r.exit_code == 2, r.stderr
+    assert "digits" in r.stderr or "letters or digits" in r.stderr
+    assert emu.requests == []
+
+
+def test_status_reads_ids_from_stdin(live, emu):
+    sub = json.loads(live("lookup", "-p", "affiliate", FR[6], "-f", "json").stdout)[0]
+    r = live("status", "-p", "affiliate", "-", "-f", "json", input=f"{sub['id']}\n\n")
+    assert r.exit_code == 0, r.stderr
+    assert [row["id"] for row in json.loads(r.stdout)] == [sub["id"]]

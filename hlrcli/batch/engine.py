@@ -93,6 +93,11 @@ class Runner:
         self._landed: list[Outcome] = []  # answers not yet journaled: they go in the next round's transaction
         self._landed_cost = 0.0
 
+    def halt(self, reason: str) -> None:
+        """Send nothing more (the answers in flight are still awaited and journaled)."""
+        self.tally.stopped = self.tally.stopped or reason
+        self.provider.cancel()  # requests waiting out a 429 or a backoff are not sent
+
     def _unit(self) -> float | None:
         """The price of one number: the estimate's, else what answers have cost so far."""
         landed = self.tally.done + self.tally.rejected
@@ -268,6 +273,7 @@ class Runner:
             self.tally.maybe += self._unit() or 0.0
             return NumberState.UNCERTAIN, {"error": str(exc)}
         except Cancelled:
+            self.tally.sent -= 1  # stopped before it left (waiting for its turn at the pace)
             return NumberState.PENDING, {"maybe_cost": None}
         except (AuthError, ConfigError) as exc:
             self.auth_error = self.auth_error or exc
@@ -332,6 +338,7 @@ class Runner:
             self.tally.maybe += (self._unit() or 0.0) * len(numbers)
             return
         except Cancelled as exc:
+            self.tally.sent -= len(numbers)
             self._chunk_outcome(chunk, numbers, NumberState.PENDING, ChunkState.FAILED, str(exc))
             return
         except (AuthError, ConfigError) as exc:

@@ -7,6 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from hlrcli.models import PENDING, HlrResult, MnpResult, NtResult
+from hlrcli.output import silence_stdout
 from hlrcli.store import JoinedRow, NumberState, Store
 
 RESULT_TYPES: dict[str, type] = {"hlr": HlrResult, "mnp": MnpResult, "nt": NtResult}
@@ -113,13 +114,27 @@ class OrderedEmitter:
         write: Callable[[dict[str, Any]], None],
         to_send: Sequence[NumberState] = (),
     ) -> None:
-        self.store, self.job, self.shaper, self.write = store, job, shaper, write
+        self.store, self.job, self.shaper, self._write = store, job, shaper, write
         self.to_send = frozenset(to_send)  # states this run sends again: not final yet, whatever they say
         self.next_idx = 0
         self.head: str | None = None  # the number the first unwritten row waits for
+        # The reader went away (`| head`): nothing more is written, and `on_closed` stops the sending; what is
+        # in flight is still awaited and journaled (it may be billed).
+        self.closed = False
+        self.on_closed: Callable[[], None] = lambda: None
+
+    def write(self, row: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            self._write(row)
+        except BrokenPipeError:
+            self.closed = True
+            silence_stdout()
+            self.on_closed()
 
     def advance(self, finished: set[str] | None = None) -> None:
-        if finished is not None and self.head is not None and self.head not in finished:
+        if self.closed or (finished is not None and self.head is not None and self.head not in finished):
             return
         # Small pages first: usually only a few rows became writable; grow while whole pages are.
         page = 16
@@ -153,5 +168,7 @@ class OrderedEmitter:
     def flush(self) -> None:
         """Everything left, final or not (after a stop): pending rows say so in `error`."""
         for r in self.store.joined(self.job, start=self.next_idx):
+            if self.closed:
+                return
             self.write(self.shaper.from_store(r))
             self.next_idx = r.idx + 1

@@ -483,6 +483,7 @@ class Jobs:
                         more_coming=reading.running if reading else (lambda: False),
                         stop=stop,
                     )
+                    emitter.on_closed = lambda: runner.halt("the output was closed")
                     emitter.advance()  # rows already final (invalid, reused from the store) go out at once
                     try:
                         with finish_in_flight_on_signal(stop):
@@ -497,7 +498,8 @@ class Jobs:
                         raise Interrupted(self._interrupted(store, job, inp, tally, before, reading, run)) from None
                     bar.stop()
                     emitter.flush()
-                    out.close()
+                    if not emitter.closed:
+                        out.close()
             except OSError as exc:
                 import errno
 

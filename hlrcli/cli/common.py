@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -400,7 +399,9 @@ def command(
                 raise fail(verbose, exc, int(ExitCode.INTERRUPTED)) from None
             except BrokenPipeError:
                 # The reader went away (`| head`): not an error worth a line.
-                _silence_stdout()
+                from hlrcli.output import silence_stdout
+
+                silence_stdout()
                 raise typer.Exit(0) from None
             except Exception as exc:
                 print(
@@ -417,21 +418,13 @@ def command(
     return deco
 
 
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
 # Numbers ------------------------------------------------------------------------------------------------------
-def read_numbers(raw: Sequence[str]) -> list[str]:
-    """The NUMBER arguments, where `-` means: one number per line from stdin."""
+def read_numbers(raw: Sequence[str], what: str = "numbers") -> list[str]:
+    """The NUMBER (or ID) arguments, where `-` means: one per line from stdin."""
     if "-" not in raw:
         return list(raw)
     if _isatty(sys.stdin):
-        print("hlrcli: reading numbers from stdin, one per line (Ctrl-D to finish)", file=sys.stderr, flush=True)
+        print(f"hlrcli: reading {what} from stdin, one per line (Ctrl-D to finish)", file=sys.stderr, flush=True)
     out: list[str] = []
     for item in raw:
         if item == "-":
@@ -439,7 +432,7 @@ def read_numbers(raw: Sequence[str]) -> list[str]:
         else:
             out.append(item)
     if not out:
-        raise UsageError("no number given on stdin")
+        raise UsageError(f"no {what.rstrip('s')} given on stdin")
     return out
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hlrcli.cli.common import CountryOpt, Ctx, command, finish, parse_numbers, run_pool
+from hlrcli.cli.common import CountryOpt, Ctx, command, finish, parse_numbers, read_numbers, run_pool
 from hlrcli.errors import ExitCode, InputError
 
 if TYPE_CHECKING:  # models and phonenumbers load when a command runs, not for --help or completion
@@ -136,7 +136,10 @@ def validate(ctx: Ctx, numbers: NumbersArg, country: CountryOpt = None) -> None:
 def status(
     ctx: Ctx,
     ids: Annotated[
-        list[str] | None, typer.Argument(help="HLR ids returned at submission", show_default=False, metavar="ID...")
+        list[str] | None,
+        typer.Argument(
+            help="HLR ids returned at submission (`-`: one per line from stdin)", show_default=False, metavar="ID..."
+        ),
     ] = None,
     reference: Annotated[
         list[str] | None,
@@ -145,9 +148,11 @@ def status(
 ) -> None:
     """Result of an asynchronous HLR request (affiliate): CONNECTED/ABSENT/…, or PENDING while still running."""
     provider = ctx.provider("status")
-    keys = [("hlr_id", i) for i in ids or []] + [("reference", r) for r in reference or []]
+    keys = [("hlr_id", i) for i in read_numbers(ids or [], "ids")] + [("reference", r) for r in reference or []]
     if not keys:
         raise InputError("give at least one HLR id or --reference")
+    for key in keys:
+        provider.check_status_key(**{key[0]: key[1]})
 
     def failed(key: tuple[str, str], error: str) -> HlrResult:
         field = "id" if key[0] == "hlr_id" else "reference"

@@ -46,6 +46,7 @@ SUBMITTED, ALREADY, REJECTED = "SUBMITTED", "ALREADY_SUBMITTED", "REJECTED"
 REFERENCE = re.compile(r"[A-Za-z0-9]{1,32}")  # the provider's rule: at most 32 letters and digits
 DEFAULT_TARIFF = 0
 _NETWORK = re.compile(r"\d{5,6}")
+_HLR_ID = re.compile(r"\d{1,20}")
 
 
 def reference_for(msisdn: str, scope: str) -> str:
@@ -55,8 +56,15 @@ def reference_for(msisdn: str, scope: str) -> str:
 
 def check_reference(reference: str) -> str:
     if not REFERENCE.fullmatch(reference):
-        raise UsageError("--reference must be 1 to 32 letters or digits (affiliate-sms.com's rule)")
+        raise UsageError(f"--reference {reference!r} must be 1 to 32 letters or digits (affiliate-sms.com's rule)")
     return reference
+
+
+def check_hlr_id(hlr_id: str) -> str:
+    """An HLR id goes into the URL path: digits only (the provider's ids are), never `../` or `?`."""
+    if not _HLR_ID.fullmatch(hlr_id):
+        raise UsageError(f"HLR id {hlr_id!r} must be digits (the id a submission returned)")
+    return hlr_id
 
 
 def today_scope() -> str:
@@ -178,7 +186,14 @@ class Affiliate(HttpProvider):
     def lookup_scope(self) -> str:
         return today_scope()  # same number, same day → same reference: repeating a lookup is free
 
+    def check_status_key(self, hlr_id: str | None = None, reference: str | None = None) -> None:
+        if reference is not None:
+            check_reference(reference)
+        else:
+            check_hlr_id(hlr_id or "")
+
     def status(self, hlr_id: str | None = None, reference: str | None = None) -> HlrResult:
+        self.check_status_key(hlr_id, reference)
         path = f"/hlr/reference/{reference}" if reference else f"/hlr/{hlr_id}"
         data = self._checked(self.http.request("GET", path, accept_statuses=READ_OWN_ERRORS), path)
         return result_from(data, self.name)

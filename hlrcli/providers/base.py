@@ -198,6 +198,9 @@ class Provider:
     def status(self, hlr_id: str | None = None, reference: str | None = None) -> HlrResult:
         raise self._unsupported("status")
 
+    def check_status_key(self, hlr_id: str | None = None, reference: str | None = None) -> None:
+        """Refuse an id or reference that cannot be one (UsageError), before any request."""
+
     def validate(self, numbers: Sequence[Number]) -> list[Validation]:
         raise self._unsupported("validate")
 
