@@ -254,3 +254,30 @@ def test_interrupt_summary_and_resume_hint_are_complete(emu, tmp_path):
     assert len(rows_of(out.read_text())) == 400
     charged = emu.charged_numbers("hlrlookups")
     assert len(charged) == 400 and max(charged.values()) == 1
+
+
+def test_resume_continues_the_job_as_it_was_started(live, emu, tmp_path):
+    """`--resume` needs no more than the job: its provider, type and pace come from it (a resume at full speed
+    would meet the rate limit the first run was paced under)."""
+    src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(12)])
+    emu.inject(503, path="/nt-lookup", times=3)  # refused before processing: three numbers left to send
+    first = live("batch", str(src), "-p", "hlrlookups", "-t", "nt", "--job", "nt1", "--rate", "600/min",
+                 "--retries", "1", "-o", str(tmp_path / "o.csv"))  # fmt: skip
+    assert first.exit_code == 1, first.stderr
+    emu.rate_limits["hlrlookups"] = 2  # a pace of 10/s would break it
+    emu.rate_windows = {"hlrlookups": 0.15}
+    again = live("batch", str(src), "--job", "nt1", "--resume")
+    assert again.exit_code == 0, again.stderr
+    assert emu.throttled_count("hlrlookups") == 0
+    assert len(emu.requests_to("/nt-lookup")) == 12 + 3 - 3 + 3  # 9 answered, 3 refused, then those 3
+    # Without --job: the unfinished job made from this input.
+    emu.inject(503, path="/nt-lookup", times=2)
+    other = write_csv(tmp_path / "other.csv", ["phone"], [[n] for n in numbers(4, start=500)])
+    assert live("batch", str(other), "-p", "hlrlookups", "-t", "nt", "--retries", "1", "-q").exit_code == 1
+    assert live("batch", str(other), "--resume", "-q").exit_code == 0
+    assert len(emu.charged_numbers("hlrlookups")) == 16
+    # Not the default provider: the job's.
+    emu.inject(503, path="/hlr/create")
+    assert live("batch", str(other), "-p", "affiliate", "--job", "af", "--retries", "1", "-q").exit_code == 1
+    assert live("batch", str(other), "--job", "af", "--resume", "-q").exit_code == 0
+    assert len(emu.charged_numbers("affiliate")) == 4

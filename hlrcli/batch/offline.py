@@ -80,7 +80,7 @@ def run_offline(ui: Any, provider: Any, inp: Input, req: Any) -> Any:
     """An offline batch (no journal: it is free and quick to redo), streamed from input to output."""
     from hlrcli.batch.service import BatchOutcome
 
-    shaper = RowShaper(inp.columns, req.kind, provider.name)
+    shaper = RowShaper(inp.columns, req.lookup_type, provider.name)
     index = inp.number_index
     rows = invalid = 0
     if req.dry_run:
@@ -89,7 +89,7 @@ def run_offline(ui: Any, provider: Any, inp: Input, req: Any) -> Any:
             invalid += normalise(cells[index], req.country).error is not None
         report = {
             "provider": provider.name,
-            "type": req.kind,
+            "type": req.lookup_type,
             "rows": rows,
             "invalid_rows": invalid,
             "requests": 0,

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -90,7 +90,7 @@ class BatchRequest:
     """Everything `hlrcli batch` (or `hlrcli.run_batch`) was asked; None means "not given"."""
 
     source: str
-    kind: str = "hlr"
+    kind: str | None = None  # hlr, unless resuming a job of another type
     provider: str | None = None
     column: str | None = None
     country: str | None = None
@@ -114,6 +114,10 @@ class BatchRequest:
     raw: bool | None = None
     excel: bool | None = None
     stdout: Any = None  # where rows go without -o (the CLI's stdout)
+
+    @property
+    def lookup_type(self) -> str:
+        return self.kind or "hlr"
 
 
 @dataclass
@@ -201,10 +205,11 @@ class Jobs:
                 req.source, req.column, spool_dir=self.home / "spool", encoding=req.encoding, notice=self.ui.notice
             )
             stack.callback(inp.cleanup)
+            req = self._resumed(req, inp)
             provider = self.providers(
                 "batch", name=req.provider, concurrency=req.concurrency or 8, per_minute=req.per_minute
             )
-            mode = choose_mode(provider, req.kind, req.mode)
+            mode = choose_mode(provider, req.lookup_type, req.mode)
             lookup_opts = check_options(provider, req.lookup_opts)
             self.ui.notice(inp.describe())
             if not provider.billed:
@@ -212,17 +217,54 @@ class Jobs:
 
                 return run_offline(self.ui, provider, inp, req)
             options = {
-                "type": req.kind,
+                "type": req.lookup_type,
                 "mode": mode,
                 "column": inp.number_column,
                 "country": req.country,
                 **lookup_opts,
             }
-            name = req.job or job_name(provider.name, req.kind, mode, inp.sha256, options)
+            name = req.job or job_name(provider.name, req.lookup_type, mode, inp.sha256, options)
             store = stack.enter_context(closing(self.store()))
             stack.enter_context(job_lock(self.home, name))
             return self._paid(store, provider, inp, req, name, options)
         raise AssertionError("unreachable")  # pragma: no cover - ExitStack swallows nothing
+
+    def _resumed(self, req: BatchRequest, inp: Input) -> BatchRequest:
+        """`--resume` continues a job as it was started: what this command line does not say (provider, type,
+        mode, column, country, pace, concurrency) comes from the job. Without --job, the job is the unfinished
+        one made from this input."""
+        if not req.resume:
+            return req
+        with closing(self.store()) as store:
+            if req.job is not None:
+                job = store.job(req.job)
+            else:
+                found = [
+                    j
+                    for j in store.jobs()
+                    if j.input_hash == inp.sha256 and j.state is not JobState.DONE
+                    and (req.provider is None or j.provider == req.provider)
+                    and (req.kind is None or j.kind == req.kind)
+                ]  # fmt: skip
+                if len(found) > 1:
+                    names = ", ".join(j.name for j in found)
+                    raise UsageError(f"more than one unfinished job was made from this input ({names}): name one "
+                                     "with --job")  # fmt: skip
+                job = found[0] if found else None
+        if job is None:
+            return req  # refused later, with the name it would have had
+        run = job.options.get("run") or {}
+        return replace(
+            req,
+            job=job.name,
+            provider=req.provider or job.provider,
+            kind=req.kind or job.kind,
+            mode=req.mode or job.mode,
+            column=req.column or job.options.get("column"),
+            country=req.country or job.options.get("country"),
+            per_minute=req.per_minute or run.get("per_minute"),
+            concurrency=req.concurrency or run.get("concurrency"),
+        )
 
     def _paid(
         self, store: Store, provider: Provider, inp: Input, req: BatchRequest, name: str, options: dict[str, Any]
@@ -236,7 +278,7 @@ class Jobs:
             job = Job(
                 name=name,
                 provider=provider.name,
-                kind=req.kind,
+                kind=req.lookup_type,
                 mode=options["mode"],
                 options=self._stored({**options, "run": run}),
                 input=inp.name if inp.spooled else str(Path(inp.name).resolve()),

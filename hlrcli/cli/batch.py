@@ -46,7 +46,9 @@ def _money(value: float | None) -> float | None:
 def batch(
     ctx: Ctx,
     source: Annotated[str, typer.Argument(help="CSV file, or - for stdin", show_default=False, metavar="FILE|-")],
-    kind: Annotated[Kind, typer.Option("--type", "-t", help="lookup type")] = Kind.hlr,
+    kind: Annotated[
+        Kind | None, typer.Option("--type", "-t", help="lookup type [default: hlr; with --resume: the job's]")
+    ] = None,
     column: Annotated[
         str | None, typer.Option("--column", help="column holding the numbers (name or 1-based)", metavar="COLUMN")
     ] = None,
@@ -124,7 +126,7 @@ def batch(
         ctx.give_up_after = parse_duration(give_up_after, what="--give-up-after")
     request = BatchRequest(
         source=source,
-        kind=kind.value,
+        kind=kind.value if kind else None,
         provider=ctx.provider_flag,
         column=column,
         country=check_country(country),
