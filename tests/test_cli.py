@@ -281,3 +281,17 @@ def test_resume_continues_the_job_as_it_was_started(live, emu, tmp_path):
     assert live("batch", str(other), "-p", "affiliate", "--job", "af", "--retries", "1", "-q").exit_code == 1
     assert live("batch", str(other), "--job", "af", "--resume", "-q").exit_code == 0
     assert len(emu.charged_numbers("affiliate")) == 4
+
+
+@pytest.mark.parametrize(
+    ("command", "provider"), [("lookup", "hlrlookups"), ("nt", "hlrlookups"), ("lookup", "affiliate"),
+                              ("lookup", "smspartner")],  # fmt: skip
+)
+def test_unknown_columns_are_refused_before_a_paid_lookup(live, emu, command, provider):
+    r = live(command, "-p", provider, "+33612345678", "--columns", "msisdn,netwrok")
+    assert r.exit_code == 2, r.stderr
+    assert "netwrok" in r.stderr and "available:" in r.stderr
+    assert emu.requests == []
+    ok = live(command, "-p", provider, "+33612345678", "--columns", "provider,cost", "-f", "csv")
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.stdout.splitlines()[0] == "provider,cost"

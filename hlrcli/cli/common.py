@@ -236,6 +236,16 @@ class Ctx:
     def style(self) -> Style:
         return Style(columns=self.columns, header=not self.no_header, raw=self.raw)
 
+    def check_columns(self, record_type: type) -> None:
+        """--columns against the fields of what a paid command will print: refused before the request, not
+        after paying for an answer that cannot be shown."""
+        if self.columns:
+            from dataclasses import fields
+
+            from hlrcli.batch.service import check_columns
+
+            check_columns(self.style(), [f.name for f in fields(record_type)])
+
     def emit(
         self,
         records: Iterable[Any],

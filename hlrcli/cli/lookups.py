@@ -40,6 +40,8 @@ def _sync(ctx: Ctx, kind: str, command_name: str, raw: list[str], country: str |
     from hlrcli.batch.rows import RESULT_TYPES
     from hlrcli.numbers import distinct
 
+    ctx.check_columns(RESULT_TYPES[kind])
+
     def failed(n: Number, error: str) -> Any:
         return RESULT_TYPES[kind](msisdn=n.e164 or n.raw, provider=provider.name, error=error)
 
@@ -89,6 +91,7 @@ def lookup(
     if provider.capability("lookup") == "sync":
         _sync(ctx, "hlr", "lookup", numbers, country, **opts)
         return
+    ctx.check_columns(provider.receipt_type)
     parsed = parse_numbers(ctx, numbers, country, strict=True)
     outcome = ctx.jobs().submit_now(provider, parsed, **opts)
     for sub in outcome.submissions:

@@ -247,6 +247,8 @@ class Provider:
         """Where the results of a bulk submission will arrive, said after submitting."""
         return "results arrive by webhook (`hlrcli webhook serve`)"
 
+    receipt_type: type = Submission  # what `receipts` returns
+
     def receipts(self, submissions: list[Submission], options: Mapping[str, Any]) -> list[Any]:
         """What `lookup` prints for an asynchronous submission."""
         return submissions

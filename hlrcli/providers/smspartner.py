@@ -248,6 +248,8 @@ class SmsPartner(HttpProvider):
             return f"SMS Partner will POST each result to {mask_url_token(url)} (`hlrcli webhook serve`)"
         return "no notify URL was given, so SMS Partner results will not reach hlrcli (see `hlrcli webhook url`)"
 
+    receipt_type = Receipt
+
     def receipts(self, submissions: list[Submission], options: Mapping[str, Any]) -> list[Any]:
         """One receipt per SMS Partner campaign (one campaign per request of up to 500 numbers)."""
         notify_url = options.get("notify_url") or self.settings.get("SMSPARTNER_NOTIFY_URL")
