@@ -388,7 +388,8 @@ def test_ctrl_c_while_requests_wait_their_turn_counts_only_those_sent(emu, tmp_p
     is what the provider received."""
     src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(50)])
     env = {**emu.env(), "HLRCLI_HOME": str(tmp_path / "home")}
-    args = ["batch", str(src), "-p", "hlrlookups", "-j", "8", "--rate", "120/min", "--job", "r", "-o", str(tmp_path / "o")]
+    args = ["batch", str(src), "-p", "hlrlookups", "-j", "8", "--rate", "120/min", "--job", "r"]
+    args += ["-o", str(tmp_path / "o")]
     proc = _spawn(args, env)
     _wait_for_charges(emu, 2)
     proc.send_signal(signal.SIGINT)

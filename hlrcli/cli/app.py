@@ -14,9 +14,11 @@ def build() -> Any:  # -> typer.Typer (typer is imported here so `--version` nev
     import typer
 
     from hlrcli.cli import account, batch, completion, config_cmd, jobs, lookups, report, webhook
+    from hlrcli.cli.common import Group
 
     app = typer.Typer(
         name="hlrcli",
+        cls=Group,
         help="Check phone numbers against mobile networks: HLR, MNP and NT lookups, one number or millions.",
         no_args_is_help=True,
         add_completion=False,  # static scripts instead (`hlrcli completion SHELL`): no Python runs on TAB

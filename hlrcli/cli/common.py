@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TextIO, TypeVar
+from typing import Annotated, Any, TextIO, TypeVar, get_args
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from hlrcli.config import Settings
 from hlrcli.errors import ExitCode, HlrcliError, NetworkError, ProviderError, UsageError
@@ -348,8 +349,9 @@ def _no_type(ctx: Any) -> None:
 
 
 class Command(TyperCommand):
-    """A command whose help shows an argument's placeholder as written (`NUMBER...`), without typer's
-    `<list[str]>` type label or the `{…}` it puts around a required one in the usage line."""
+    """A command whose help speaks one vocabulary: an argument's placeholder as written (`NUMBER...`), without
+    typer's `<list[str]>` type label or the `{…}` it puts around a required one in the usage line; an option
+    without its own placeholder shows its choices (`hlr|mnp|nt`), `N` for a number, else its name (`ENCODING`)."""
 
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
@@ -358,7 +360,70 @@ class Command(TyperCommand):
                 shown = param.metavar if param.metavar.endswith("...") or param.nargs == 1 else f"{param.metavar}..."
                 param.display_type_rich = _no_type  # type: ignore[method-assign]
                 param._usage_display_name = functools.partial(str, shown)  # type: ignore[method-assign]
+            elif isinstance(param, TyperOption) and param.metavar is None and not param.is_flag:
+                param.metavar = _placeholder(param)
         return params
+
+
+def _placeholder(option: TyperOption) -> str:
+    desc = option.type_descriptor
+    if desc.is_choice and desc.choices:
+        return "|".join(str(getattr(c, "value", c)) for c in desc.choices)
+    inner = get_args(desc.annotation)
+    if desc.is_ranged or desc.annotation in (int, float) or set(inner) & {int, float}:
+        return "N"
+    return (option.name or "value").upper().replace("_", "-")
+
+
+# Click's wording of a bad option value, in ours.
+_PLAIN = (
+    (re.compile(r"Value error, "), ""),
+    (re.compile(r"Input should be less than or equal to (\S+)"), r"must be \1 or less"),
+    (re.compile(r"Input should be greater than or equal to (\S+)"), r"must be \1 or more"),
+    (re.compile(r"Input should be a valid integer.*"), "must be a whole number"),
+    (re.compile(r"Input should be a valid number.*"), "must be a number"),
+    (re.compile(r"Input should be (.*)"), r"must be \1"),
+)
+
+
+def usage_line(exc: Any) -> str:
+    """A usage error as one line: what is wrong, and where help is."""
+    message = exc.format_message()
+    for pattern, plain in _PLAIN:
+        message = pattern.sub(plain, message)
+    where = getattr(getattr(exc, "ctx", None), "command_path", None) or "hlrcli"
+    return f"hlrcli: error: {message} (see `{where} -h`)"
+
+
+class Group(TyperGroup):
+    """The application: a usage error is one line on stderr and exit 2, like every other bad input."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def run() -> Any:
+            return super(Group, self).main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+
+        if not standalone_mode:
+            return run()
+        try:
+            rv = run()
+        except typer.TyperException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                exc.show()  # type: ignore[attr-defined]  # `hlrcli` alone: the help
+            else:
+                print(usage_line(exc), file=sys.stderr, flush=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print("hlrcli: aborted", file=sys.stderr, flush=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 ROOT_FLAGS: dict[str, bool] = {}  # -v/-q given before the subcommand (`hlrcli -v lookup …`), set by the app

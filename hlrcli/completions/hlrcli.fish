@@ -141,7 +141,7 @@ complete -c hlrcli -n '__hlrcli_at batch' -l storage -x -d 'hlrlookups storage n
 complete -c hlrcli -n '__hlrcli_at batch' -l tag -x -d 'smspartner tag'
 complete -c hlrcli -n '__hlrcli_at batch' -l tariff -x -d 'affiliate tariff 0-9'
 complete -c hlrcli -n '__hlrcli_at batch' -l timeout -x -d 'connect/read timeout in seconds [default: 30]'
-complete -c hlrcli -n '__hlrcli_at batch' -s t -l type -x -a 'hlr mnp nt' -d 'lookup type'
+complete -c hlrcli -n '__hlrcli_at batch' -s t -l type -x -a 'hlr mnp nt' -d 'lookup type [default: hlr; with --resume: the job\'s]'
 complete -c hlrcli -n '__hlrcli_at batch' -s v -l verbose -d 'trace HTTP requests on stderr (secrets redacted)'
 complete -c hlrcli -n '__hlrcli_at batch' -s y -l yes -d 'no confirmation questions'
 complete -c hlrcli -n '__hlrcli_at batch' -F
