@@ -171,6 +171,7 @@ def test_rerun_of_finished_job_exports_free_and_only_again_pays_again(live, emu,
     # Paying again needs --again, and without a terminal to ask on, --yes as well.
     r = live("batch", str(src), "-p", "hlrlookups", "--again")
     assert r.exit_code == 2 and emu.charge_count() == 5
+    assert "--yes pays again" in r.stderr
     assert live("batch", str(src), "-p", "hlrlookups", "--again", "--yes").exit_code == 0
     assert emu.charge_count() == 10
 
@@ -285,9 +286,10 @@ def test_affiliate_uncertain_chunk_is_resent_free(live, emu, tmp_path):
     r = live("batch", str(src), "-p", "affiliate", "--mode", "async")
     assert r.exit_code == 1  # the answer and its one free replay were both lost: the chunk is uncertain
     assert "1 uncertain" not in r.stderr and "400 uncertain" in r.stderr
+    assert "resent free" not in r.stderr  # nothing was uncertain before this run
     r = live("batch", str(src), "-p", "affiliate", "--mode", "async", "--resume")
     assert r.exit_code == 0, r.stderr
-    assert "references make a repeat free" in r.stderr
+    assert "400 uncertain ones resent free: references make a repeat free" in r.stderr
     charged = emu.charged_numbers("affiliate")
     assert len(charged) == 400 and max(charged.values()) == 1
     assert {row["state"] for row in rows_of(r.stdout)} <= {"SUBMITTED", "ALREADY_SUBMITTED"}

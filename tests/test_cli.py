@@ -330,3 +330,33 @@ def test_unknown_columns_are_refused_before_a_paid_lookup(live, emu, command, pr
     ok = live(command, "-p", provider, "+33612345678", "--columns", "provider,cost", "-f", "csv")
     assert ok.exit_code == 0, ok.stderr
     assert ok.stdout.splitlines()[0] == "provider,cost"
+
+
+def test_unknown_columns_refuse_a_batch_before_any_job_or_request(live, emu, tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["id", "phone"], [["1", numbers(1)[0]]])
+    r = live("batch", str(src), "-p", "hlrlookups", "--job", "cols", "--columns", "id,netwrok")
+    assert r.exit_code == 2 and "netwrok" in r.stderr
+    assert emu.requests == []
+    assert "cols" not in live("jobs", "list", "-f", "csv").stdout  # no half-made job left behind
+    r = live("batch", str(src), "-p", "hlrlookups", "--job", "cols", "--columns", "id,connectivity_status", "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "id,connectivity_status"
+
+
+def test_xlsx_is_never_dumped_on_a_terminal_nor_paid_for_first(emu, tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(2)])
+    env = {**emu.env("hlrlookups"), "HLRCLI_HOME": str(tmp_path / "home")}
+    for args in (["lookup", DE[0], "-p", "hlrlookups", "-f", "xlsx"], ["batch", str(src), "-f", "xlsx"]):
+        code, out = _pty_run(args, env, 80)
+        assert code == 2, out
+        assert "xlsx is a binary file: write it with -o FILE.xlsx" in out and "PK" not in out
+    assert emu.requests == []
+
+
+def test_xlsx_to_a_reader_that_goes_away_is_quiet(tmp_path):
+    done = subprocess.run(
+        f"{sys.executable} -m hlrcli nt -p offline +4930123456 -f xlsx | head -c 20 > /dev/null; "
+        "echo ${PIPESTATUS[0]}",
+        shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout.strip() == "0" and done.stderr == ""

@@ -228,6 +228,22 @@ def test_output_format_follows_the_file_name(cli, isolated, suffix, fmt):
     assert [row["msisdn"] for row in rows] == NUMBERS[:2]
 
 
+def test_tsv_is_tab_separated_and_compressed_names_are_refused(cli, live, isolated):
+    target = isolated / "out.tsv"
+    assert cli("nt", "-p", "offline", *NUMBERS[:2], "-o", str(target)).exit_code == 0
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith("msisdn\t") and len(lines) == 3
+    # A batch keeps its input's delimiter, except where the file name says otherwise.
+    src = isolated / "in.csv"
+    src.write_text("id;phone\n1;" + NUMBERS[0] + "\n")
+    assert live("batch", str(src), "-p", "hlrlookups", "-o", str(isolated / "b.tsv")).exit_code == 0
+    assert (isolated / "b.tsv").read_text().splitlines()[1].startswith("1\t")
+    for name in ("out.csv.gz", "out.zip"):
+        r = cli("nt", "-p", "offline", NUMBERS[0], "-o", str(isolated / name))
+        assert r.exit_code == 2 and "gzip" in r.stderr
+        assert not (isolated / name).exists()
+
+
 def test_output_file_replaces_and_keeps_the_usual_mode(cli, isolated):
     target = isolated / "out.csv"
     target.write_text("old content\n")

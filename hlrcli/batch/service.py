@@ -33,7 +33,7 @@ from hlrcli.config import Settings
 from hlrcli.errors import DiskFull, ExitCode, HlrcliError, InputError, UnsupportedError, UsageError
 from hlrcli.models import PENDING, CallbackResult, Submission
 from hlrcli.numbers import Number, distinct
-from hlrcli.output import Format, Style, check_table_size, open_output, writer
+from hlrcli.output import Format, Style, check_table_size, delimiter_for, open_output, writer
 from hlrcli.providers.base import Provider, ResultsBy
 from hlrcli.store import (
     AWAITED,
@@ -274,6 +274,14 @@ class Jobs:
             raise UsageError(f"no job named {name} to resume (see `hlrcli jobs list`)")
         run = _run_options(req, existing)
         _check_destination(run, req.stdout, inp)  # before any request, even a free price query
+        shaper = RowShaper(
+            inp.columns,
+            req.lookup_type,
+            provider.name,
+            receipt=options["mode"] == "async",
+            cached=req.max_age is not None,
+        )
+        check_columns(self._style(run, inp.delimiter), shaper.columns)  # before a job exists
         if existing is None:
             job = Job(
                 name=name,
@@ -320,7 +328,8 @@ class Jobs:
                 cost = store.cost(name)
                 question = f"job {name} already ran ({sum(counts.values())} numbers, {cost.text()}). Pay again?"
                 if not self._ask(req.yes, question):
-                    raise UsageError(f"nothing sent; `hlrcli jobs results {name}` exports what the job holds")
+                    unasked = "" if self.ui.can_ask() else " (no terminal to ask: --yes pays again)"
+                    raise UsageError(f"nothing sent{unasked}; `hlrcli jobs results {name}` exports what the job holds")
                 store.reset_job(name)
             elif not to_do and not req.dry_run:
                 return self._export_done(store, job, provider, req, run, inp)
@@ -449,7 +458,7 @@ class Jobs:
         return Style(
             columns=tuple(run["columns"]) if run.get("columns") else None,
             header=run.get("header") is not False,
-            delimiter=";" if excel else inp_delimiter,
+            delimiter=";" if excel else delimiter_for(run.get("output"), inp_delimiter),
             raw=bool(run.get("raw")),
             bom=excel,
         )
@@ -641,7 +650,8 @@ class Jobs:
             )
         earlier = sum(before.get(s, 0) for s in (NumberState.DONE, NumberState.SUBMITTED, NumberState.REJECTED))
         this_run = f"{tally.cost:.4f} EUR" + (f" + up to {tally.maybe:.4f} maybe billed" if tally.maybe else "")
-        free = " (uncertain ones resent free: references make a repeat free)" if resend_free else ""
+        resent = before.get(NumberState.UNCERTAIN, 0) if resend_free and tally.sent else 0
+        free = f" ({resent} uncertain ones resent free: references make a repeat free)" if resent else ""
         return (
             f"{rows} rows, {sum(counts.values())} distinct, {tally.sent} sent{free}, {earlier + reused} from the "
             f"store, {store.invalid_rows(job.name)} invalid, {failed} failed, "
@@ -1086,6 +1096,9 @@ def _check_destination(run: dict[str, Any], stdout: Any, inp: Input) -> None:
     if output is None:
         if stdout is None or getattr(stdout, "closed", False):
             raise UsageError("standard output is closed: write to a file with -o FILE")
+        isatty = getattr(stdout, "isatty", None)
+        if run.get("format") == Format.xlsx.value and isatty is not None and isatty():
+            raise UsageError("xlsx is a binary file: write it with -o FILE.xlsx")
         return
     target = Path(output)
     if target.is_dir():

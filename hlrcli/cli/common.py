@@ -224,6 +224,12 @@ class Ctx:
     # Output.
     @property
     def fmt(self) -> Format:
+        fmt = self._fmt()
+        if fmt is Format.xlsx and self.output in (None, "-") and _isatty(self.stdout):
+            raise UsageError("xlsx is a binary file: write it with -o FILE.xlsx")
+        return fmt
+
+    def _fmt(self) -> Format:
         if self.fmt_flag:
             return self.fmt_flag
         named = format_for(self.output)
@@ -235,11 +241,16 @@ class Ctx:
         return Format.table if _isatty(self.stdout) else Format.csv
 
     def style(self) -> Style:
-        return Style(columns=self.columns, header=not self.no_header, raw=self.raw)
+        from hlrcli.output import delimiter_for
+
+        return Style(
+            columns=self.columns, header=not self.no_header, raw=self.raw, delimiter=delimiter_for(self.output, ",")
+        )
 
     def check_columns(self, record_type: type) -> None:
-        """--columns against the fields of what a paid command will print: refused before the request, not
-        after paying for an answer that cannot be shown."""
+        """The output a paid command will print (format, --columns against the fields): refused before the
+        request, not after paying for an answer that cannot be shown."""
+        self.fmt  # noqa: B018 - raises for a format that cannot go where it is asked to
         if self.columns:
             from dataclasses import fields
 

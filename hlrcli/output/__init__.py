@@ -59,7 +59,14 @@ def format_for(path: Path | str | None) -> Format | None:
         return SUFFIXES[suffix]
     if suffix in (".xls", ".xlsm", ".ods", ".numbers", ".html", ".xml", ".parquet"):
         raise UsageError(f"cannot write {suffix} files: use .csv, .json, .ndjson or .xlsx (or give -f)")
+    if suffix in (".gz", ".bz2", ".xz", ".zst", ".zip"):
+        raise UsageError(f"hlrcli does not compress: write to stdout and pipe it (`… | gzip > {Path(path).name}`)")
     return None
+
+
+def delimiter_for(path: Path | str | None, default: str) -> str:
+    """`-o x.tsv` is tab-separated whatever the input was."""
+    return "\t" if path is not None and Path(path).suffix.lower() == ".tsv" else default
 
 
 def to_dict(record: Any) -> dict[str, Any]:

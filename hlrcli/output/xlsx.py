@@ -60,7 +60,13 @@ class XlsxWriter(Writer):
             self._start()
         if self.columns:
             self.sheet.autofilter(0, 0, max(self.count, 1), len(self.columns) - 1)
-        self.book.close()
+        try:
+            self.book.close()
+        except Exception as exc:
+            # XlsxWriter reports a reader that went away (`| head -c`) as its own FileCreateError.
+            if isinstance(exc.__context__, BrokenPipeError) or "Broken pipe" in str(exc):
+                raise BrokenPipeError(str(exc)) from None
+            raise
         self.stream.flush()
 
 
