@@ -438,3 +438,14 @@ def test_interrupted_while_reading_the_input_resume_reads_it_again(emu, tmp_path
     charged = emu.charged_numbers("hlrlookups")
     assert len(charged) == 150_000 and max(charged.values()) == 1
     assert len(rows_of((tmp_path / "o").read_text())) == 150_000
+
+
+def test_dry_run_prices_what_max_age_saves_even_when_nothing_is_left_to_buy(live, emu, tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(4)])
+    assert live("batch", str(src), "-p", "hlrlookups", "--job", "first", "-q").exit_code == 0
+    r = live("batch", str(src), "-p", "hlrlookups", "--job", "again", "--max-age", "1d", "--dry-run", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    [report] = json.loads(r.stdout)
+    assert (report["from_store"], report["to_send"]) == (4, 0)
+    assert report["saved"] == pytest.approx(4 * 0.01)
+    assert emu.charge_count() == 4

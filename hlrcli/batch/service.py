@@ -344,10 +344,10 @@ class Jobs:
             check_table_size(self._format(run), job.rows)
         resend = self._resend_states(store, job, provider, req.resubmit_uncertain)
         states = (*TO_SEND, *resend)
-        reused = self._reuse(store, job, req.max_age, states) if req.max_age is not None else 0
+        reused, paid_then = self._reuse(store, job, req.max_age, states) if req.max_age is not None else (0, 0.0)
         est = estimate(store, job, provider, states)
         if req.dry_run:
-            return self._dry_run(store, job, provider, est, existing is None, reused)
+            return self._dry_run(store, job, provider, est, existing is None, reused, paid_then)
         if req.max_cost is not None and est.cost > req.max_cost:
             raise UsageError(f"estimated cost {est.text()} exceeds --max-cost {req.max_cost:g}; nothing sent")
         if est.unknown and req.max_cost is not None:
@@ -387,15 +387,16 @@ class Jobs:
         )
         return ()
 
-    def _reuse(self, store: Store, job: Job, max_age: float, states: Sequence[NumberState]) -> int:
-        """--max-age: numbers with a final result of the same provider and type young enough are not bought."""
+    def _reuse(self, store: Store, job: Job, max_age: float, states: Sequence[NumberState]) -> tuple[int, float]:
+        """--max-age: numbers with a final result of the same provider and type young enough are not bought.
+        Returns how many, and what those results cost when they were bought."""
         cutoff = time.time() - max_age
-        reused = 0
+        reused, paid_then = 0, 0.0
         after = -1
         while True:
             rows = store.numbers_in(job.name, states, limit=2000, after=after)
             if not rows:
-                return reused
+                return reused, paid_then
             after = rows[-1].first_idx
             found = store.cached(job.provider, job.kind, [r.number for r in rows], cutoff)
             found = {n: c for n, c in found.items() if c.job != job.name}
@@ -412,9 +413,17 @@ class Jobs:
                         [(c.updated, job.name, n) for n, c in found.items()],
                     )
                 reused += len(found)
+                paid_then += sum(_money(json.loads(c.result).get("cost")) for c in found.values())
 
     def _dry_run(
-        self, store: Store, job: Job, provider: Provider, est: Estimate, temporary: bool, reused: int
+        self,
+        store: Store,
+        job: Job,
+        provider: Provider,
+        est: Estimate,
+        temporary: bool,
+        reused: int,
+        paid_then: float = 0.0,
     ) -> BatchOutcome:
         counts = store.counts(job.name)
         chunk = provider.chunk_size if job.mode == "async" else 1
@@ -422,6 +431,8 @@ class Jobs:
         saved = None
         if reused and est.unit is not None:
             saved = round(reused * est.unit, 4)
+        elif reused and paid_then:
+            saved = round(paid_then, 4)  # nothing left to price: what those results cost when bought
         report = {
             "job": job.name,
             "provider": provider.name,
@@ -1057,6 +1068,13 @@ class SubmitOutcome:
     submissions: list[Submission]
     records: list[Any]  # what to print (receipts)
     refused: int
+
+
+def _money(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _run_options(req: BatchRequest, existing: Job | None) -> dict[str, Any]:
