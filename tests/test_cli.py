@@ -164,7 +164,7 @@ def test_results_wait_that_runs_out_leaves_o_untouched_unless_partial(live, emu,
     src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(3)])
     assert live("batch", str(src), "-p", "hlrlookups", "--mode", "async", "--job", "w").exit_code == 0
     listed = {j["name"]: j for j in json.loads(live("jobs", "list", "-f", "json").stdout)}
-    assert listed["w"]["state"] == "awaiting results (3)"
+    assert listed["w"]["state"] == "awaiting (3)"
     target = tmp_path / "out.csv"
     r = live("jobs", "results", "w", "--wait", "--timeout", "0.2", "--interval", "0.1", "-o", str(target))
     assert r.exit_code == 1 and not target.exists() and "--partial" in r.stderr
@@ -360,3 +360,18 @@ def test_xlsx_to_a_reader_that_goes_away_is_quiet(tmp_path):
         shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.stdout.strip() == "0" and done.stderr == ""
+
+
+def test_jobs_list_fits_80_columns_with_what_matters(live, emu, tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(3)])
+    for args in (["-p", "hlrlookups"], ["-p", "smspartner"], ["-p", "affiliate", "--job", "my-monthly-run-2026-12"]):
+        assert live("batch", str(src), *args, "-q", "-o", str(tmp_path / "o.csv")).exit_code == 0
+    env = {"HLRCLI_HOME": os.environ["HLRCLI_HOME"], "HLRCLI_CONFIG": os.environ["HLRCLI_CONFIG"]}
+    code, out = _pty_run(["jobs", "list"], env, 80)
+    assert code == 0, out
+    table = [ANSI.sub("", line) for line in out.splitlines() if line[:1] in "┏┃┡│└"]
+    assert max(len(line) for line in table) <= 80
+    header = [cell.strip() for cell in table[1].split("┃")[1:-1]]
+    assert header == ["name", "state", "rows", "results", "pending", "cost"]
+    assert "…" not in "".join(table)  # nothing cut
+    assert sum("awaiting (3)" in line for line in table) == 2

@@ -840,7 +840,7 @@ class Jobs:
         awaited = self.awaited(store, job, counts)
         state = job.state.value
         if job.mode == "async" and job.state is JobState.DONE and awaited:
-            state = f"awaiting results ({awaited})"
+            state = f"awaiting ({awaited})"  # short: it must fit `jobs list` at 80 columns
         cost = store.cost(job.name)
         return {
             "name": job.name,
@@ -857,7 +857,8 @@ class Jobs:
             "uncertain": counts.get(NumberState.UNCERTAIN, 0),
             "failed": counts.get(NumberState.FAILED, 0) + counts.get(NumberState.REJECTED, 0),
             "cost": round(cost.billed, 4),
-            "maybe_billed": round(cost.maybe, 4) if cost.maybe_numbers else None,
+            # None when nothing may be billed, or when no answer has told a price (the cost text says so).
+            "maybe_billed": round(cost.maybe, 4) if cost.maybe_numbers and cost.maybe else None,
         }
 
     def listing(self) -> list[dict[str, Any]]:

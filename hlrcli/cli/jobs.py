@@ -38,7 +38,8 @@ def list_jobs(ctx: Ctx) -> None:
     ctx.emit(
         ctx.jobs().listing(),
         columns=LIST_COLUMNS,
-        summary=["name", "provider", "type", "mode", "state", "rows", "results", "pending", "cost"],
+        # What a terminal shows first when it is narrow: the columns on the right give way first.
+        summary=["name", "state", "rows", "results", "pending", "cost", "provider", "type", "mode"],
     )
 
 

@@ -45,7 +45,7 @@ def _fit(cols: list[str], natural: dict[str, int], fixed: set[str], width: int) 
             # Shorten the widest first, so short columns (flags, costs) keep their full text.
             for c in sorted(flexible, key=lambda name: natural[name]):
                 share = spare // len(flexible)
-                out[c] = max(MIN_FLEX, min(natural[c], share))
+                out[c] = min(natural[c], max(MIN_FLEX, share))  # a short column keeps its own width
                 spare -= out[c]
                 flexible = [f for f in flexible if f != c]
             return out
