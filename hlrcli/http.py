@@ -60,16 +60,24 @@ class Pacer:
     SLOWEST = 60.0  # seconds between requests: slower than any documented limit
     FIRST_STEP = 0.5  # the interval a 429 sets when no pace was configured
 
-    def __init__(self, per_minute: float | None, burst: int = 0) -> None:
+    def __init__(
+        self,
+        per_minute: float | None,
+        burst: int = 0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.base = 60.0 / per_minute if per_minute else 0.0
         self.interval = self.base
         self.burst = burst
         self._tat = 0.0  # theoretical arrival time of the next request on the even grid
         self._lock = threading.Lock()
+        self._clock, self._sleep = clock, sleep  # a test drives them with a clock of its own
 
     def wait(self, cancel: threading.Event | None = None) -> None:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             if not self.interval and self._tat <= now:
                 return
             tat = max(self._tat, now)
@@ -79,7 +87,7 @@ class Pacer:
             self._tat = tat + self.interval
         if slot > now:
             if cancel is None:
-                time.sleep(slot - now)
+                self._sleep(slot - now)
             elif cancel.wait(slot - now):
                 raise Cancelled("not sent: stopping")
 
@@ -89,7 +97,7 @@ class Pacer:
 
     def hold(self, seconds: float) -> None:
         with self._lock:
-            self._tat = max(self._tat, time.monotonic() + seconds)
+            self._tat = max(self._tat, self._clock() + seconds)
 
     def recover(self) -> None:
         if self.interval > self.base:  # read without the lock: a stale value only delays recovery by one step

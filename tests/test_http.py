@@ -349,32 +349,65 @@ def test_redact_hides_keys_it_was_never_told_about(text, secret):
     assert "***" in redact(text)
 
 
-def test_pacer_keeps_any_window_under_rate_plus_burst():
-    # 600/min = one per 0.1 s, with 3 allowed early: 40 requests from 8 threads competing for slots.
-    import threading
-    import time
+class _Clock:
+    """A clock the test moves: the pacer's sleeps advance it (no wall-clock time in these tests)."""
 
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _sends(pacer, clock: _Clock, count: int, gaps: dict[int, float] | None = None) -> list[float]:
+    """When each of `count` requests leaves; `gaps` lets time pass before request i (a slow caller)."""
+    sent = []
+    for i in range(count):
+        clock.now += (gaps or {}).get(i, 0.0)
+        pacer.wait()
+        sent.append(clock.now)
+    return sent
+
+
+def _busiest(sent: list[float], window: float) -> int:
+    return max(sum(1 for t in sent[i:] if t < start + window) for i, start in enumerate(sent))
+
+
+def test_pacer_keeps_any_window_under_rate_plus_burst():
     from hlrcli.http import Pacer
 
-    pacer = Pacer(600, burst=3)
-    sent: list[float] = []
-    lock = threading.Lock()
+    clock = _Clock()
+    pacer = Pacer(600, burst=3, clock=clock, sleep=clock.sleep)  # one per 0.1 s, 3 may go early
+    sent = _sends(pacer, clock, 40)
+    assert _busiest(sent, 1.0) <= 10 + 3 + 1
+    assert sent[-1] - sent[0] >= (40 - 4) * 0.1 - 1e-9  # the pace itself
+    # A caller that was late may catch up by the burst, no more.
+    late = _sends(pacer, clock, 20, gaps={0: 2.0})
+    assert late[3] - late[0] == pytest.approx(0.0) and late[4] - late[0] == pytest.approx(0.1)
+    assert _busiest(sent + late, 1.0) <= 10 + 3 + 1
 
-    def worker(n: int) -> None:
-        for _ in range(n):
-            pacer.wait()
-            with lock:
-                sent.append(time.monotonic())
 
-    threads = [threading.Thread(target=worker, args=(5,)) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    sent.sort()
-    assert len(sent) == 40
-    for i, start in enumerate(sent):
-        in_window = sum(1 for t in sent[i:] if t < start + 1.0)
-        assert in_window <= 10 + 3 + 1, (i, in_window)
-    # And the pace itself: 40 requests need at least (40 - 4) intervals.
-    assert sent[-1] - sent[0] >= 36 * 0.1 - 0.05
+def test_pacer_backs_off_on_429_and_recovers_slowly():
+    from hlrcli.http import Pacer
+
+    clock = _Clock()
+    pacer = Pacer(600, clock=clock, sleep=clock.sleep)
+    pacer.slow_down()
+    assert pacer.interval == pytest.approx(0.5)  # halved pace at least FIRST_STEP
+    pacer.slow_down()
+    assert pacer.interval == pytest.approx(1.0)
+    steps = 0
+    while pacer.interval > pacer.base:
+        pacer.recover()
+        steps += 1
+    assert 40 < steps < 60  # 5 % per accepted request: tens of requests, not one
+    pacer.hold(30)
+    start = clock.now
+    pacer.wait()
+    assert clock.now - start == pytest.approx(30)  # Retry-After holds every request back
+    unpaced = Pacer(None, clock=clock, sleep=clock.sleep)
+    unpaced.slow_down()
+    assert unpaced.interval == Pacer.FIRST_STEP  # a 429 paces even an unpaced provider
