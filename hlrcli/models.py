@@ -73,10 +73,11 @@ class HlrResult:
     provider: str = ""
     error: str | None = None
 
+    # `network` (a terminal table's own column): the network the number is on now, a ported number's new one.
     TABLE: ClassVar[tuple[str, ...]] = (
         "msisdn",
         "connectivity_status",
-        "original_network_name",
+        "network",
         "is_ported",
         "is_roaming",
         "cost",

@@ -231,8 +231,7 @@ def test_lookup_table_fits_the_terminal_with_the_columns_that_matter(emu, column
     assert max(len(line) for line in table) <= columns
     header = [cell.strip().rstrip("…") for cell in next(line for line in table if "msisdn" in line).split("┃")[1:-1]]
     # What matters for a lookup, in the width there is (a long header may end in an ellipsis).
-    for name in ("msisdn", "connectivity_status", "original_network_name", "is_ported", "is_roaming", "cost",
-                 "error"):  # fmt: skip
+    for name in ("msisdn", "connectivity_status", "network", "is_ported", "is_roaming", "cost", "error"):
         assert any(name.startswith(cell) and len(cell) >= 4 for cell in header), (name, header)
     body = [line for line in table if line.startswith("│")]
     assert len(body) == 4 and all(line.endswith("│") for line in body)  # the right border is there
@@ -375,3 +374,15 @@ def test_jobs_list_fits_80_columns_with_what_matters(live, emu, tmp_path):
     assert header == ["name", "state", "rows", "results", "pending", "cost"]
     assert "…" not in "".join(table)  # nothing cut
     assert sum("awaiting (3)" in line for line in table) == 2
+
+
+def test_a_table_shows_the_network_a_ported_number_is_on_now(live, emu):
+    ported = next(n for n in ("+33612345678", *DE) if emu.expected(n).get("is_ported"))
+    r = live("lookup", ported, DE[0], "-p", "hlrlookups", "-f", "table")
+    assert r.exit_code == 0, r.stderr
+    [header, *_] = [ln for ln in r.stdout.splitlines() if "msisdn" in ln]
+    assert "network" in header and "original_network_name" not in header
+    row = next(ln for ln in r.stdout.splitlines() if ported in ln)
+    want = json.loads(live("lookup", ported, "-p", "hlrlookups", "-f", "json").stdout)[0]
+    assert want["is_ported"] and want["ported_network_name"] != want["original_network_name"]
+    assert want["ported_network_name"] in row and want["original_network_name"] not in row

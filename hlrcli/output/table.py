@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 STATUS_STYLES = {
@@ -20,6 +20,16 @@ STATUS_STYLES = {
 }
 MIN_FLEX = 6  # a shortened column keeps at least this many characters (with an ellipsis)
 BORDERS = 3  # characters a column costs beyond its content: "│ " before, " " after
+
+
+def _current_network(row: dict[str, Any]) -> Any:
+    if row.get("is_ported") and row.get("ported_network_name"):
+        return row["ported_network_name"]
+    return row.get("original_network_name")
+
+
+# Columns a terminal table shows without them being fields (CSV and JSON keep the provider's own fields).
+DERIVED: dict[str, Callable[[dict[str, Any]], Any]] = {"network": _current_network}
 
 
 def _isatty(stream: TextIO) -> bool:
@@ -87,6 +97,9 @@ def render_table(
         console.print(single)
         return
     cols = list(summary or columns or [])
+    derived = [c for c in cols if c in DERIVED and all(c not in r for r in rows)]
+    if derived:
+        rows = [{**r, **{c: DERIVED[c](r) for c in derived}} for r in rows]
     # Columns empty in every row say nothing: left out (unless nothing would be left).
     cols = [c for c in cols if any(r.get(c) not in (None, "", ()) for r in rows)] or cols
     cells = {c: [_cell(r.get(c)) for r in rows] for c in cols}
