@@ -1,14 +1,33 @@
-"""Parse and normalise phone numbers with libphonenumber, keeping the reason a number is unusable."""
+"""Parse and normalise phone numbers with libphonenumber, keeping the reason a number is unusable.
+
+Offline batches run this on millions of cells, so a number's region and type are worked out once here, in one
+search over the regions of its country code, and handed on (`Number.type`) rather than recomputed by each
+libphonenumber function that needs them.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, ValidationResult
+from phonenumbers import (
+    COUNTRY_CODE_TO_REGION_CODE,
+    REGION_CODE_FOR_NON_GEO_ENTITY,
+    NumberParseException,
+    PhoneMetadata,
+    PhoneNumber,
+    PhoneNumberType,
+    ValidationResult,
+    national_significant_number,
+)
 
 _JUNK = re.compile(r"[\s().\-/\u00a0]")
+# libphonenumber skips whatever precedes the first digit or plus sign, so "-49…", "=49…" or "'49…" (spreadsheet
+# escapes and formulas) would pass as numbers and be paid for: a number starts with one of these or is refused.
+_STARTS = frozenset("+\uff0b(")
+UNKNOWN = PhoneNumberType.UNKNOWN
 _PARSE_REASONS = {
     NumberParseException.INVALID_COUNTRY_CODE: "invalid country code",
     NumberParseException.NOT_A_NUMBER: "not a number",
@@ -35,55 +54,219 @@ class Number:
     region: str | None = None
     error: str | None = None
     parsed: PhoneNumber | None = field(default=None, compare=False, repr=False)
+    # The libphonenumber type of a usable number (never UNKNOWN then); None where nobody worked it out.
+    type: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
-def _parse_once(text: str, region: str | None) -> tuple[PhoneNumber | None, str | None]:
+# Type tests in the order of libphonenumber's _number_type_helper: the first that matches names the type.
+_EARLY_TYPES = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE),
+    ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST),
+    ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER),
+    ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN),
+    ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+# A PhoneNumberDesc as (possible lengths, None for any; compiled national number pattern, None if it has none).
+_Desc = tuple[frozenset[int] | None, re.Pattern[str] | None]
+
+
+def _desc(desc: Any) -> _Desc:
+    if desc is None:
+        return frozenset(), None
+    lengths = frozenset(desc.possible_length) if desc.possible_length else None
+    pattern = desc.national_number_pattern
+    return lengths, re.compile(pattern) if pattern else None
+
+
+def _never(desc: _Desc) -> bool:
+    # No pattern, or only lengths no number has (-1 marks a type a region does not have): never matches.
+    lengths, pattern = desc
+    return pattern is None or (lengths is not None and all(n < 0 for n in lengths))
+
+
+class TypePlan(NamedTuple):
+    """One region's metadata, compiled for the type test (libphonenumber looks each pattern up at every test)."""
+
+    general: _Desc
+    early: tuple[tuple[int, frozenset[int] | None, re.Pattern[str]], ...]  # tests that can match, in order
+    fixed: _Desc
+    mobile: _Desc
+    same: bool  # same_mobile_and_fixed_line_pattern
+
+
+def _type_plan(md: PhoneMetadata) -> TypePlan:
+    early = []
+    for name, kind in _EARLY_TYPES:
+        desc = _desc(getattr(md, name))
+        if not _never(desc):
+            early.append((kind, desc[0], desc[1]))
+    return TypePlan(
+        _desc(md.general_desc),
+        tuple(early),  # type: ignore[arg-type]  # _never() ruled out a missing pattern
+        _desc(md.fixed_line),
+        _desc(md.mobile),
+        bool(md.same_mobile_and_fixed_line_pattern),
+    )
+
+
+def type_under(nsn: str, plan: TypePlan) -> int:
+    """The type of a national significant number under one region's metadata; UNKNOWN: not valid there.
+
+    libphonenumber's (private) _number_type_helper, on patterns compiled once: the same tests in the same order,
+    so the same answer.
+    """
+    size = len(nsn)
+    lengths, pattern = plan.general
+    if (lengths is not None and size not in lengths) or pattern is None or pattern.fullmatch(nsn) is None:
+        return UNKNOWN
+    for kind, lengths, pattern in plan.early:
+        if (lengths is None or size in lengths) and pattern.fullmatch(nsn) is not None:
+            return kind
+    lengths, pattern = plan.fixed
+    if (lengths is None or size in lengths) and pattern is not None and pattern.fullmatch(nsn) is not None:
+        if plan.same:
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        lengths, pattern = plan.mobile
+        if (lengths is None or size in lengths) and pattern is not None and pattern.fullmatch(nsn) is not None:
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return PhoneNumberType.FIXED_LINE
+    lengths, pattern = plan.mobile
+    if not plan.same and (lengths is None or size in lengths) and pattern is not None and pattern.fullmatch(nsn):
+        return PhoneNumberType.MOBILE
+    return UNKNOWN
+
+
+class Region(NamedTuple):
+    code: str
+    leading: re.Pattern[str] | None  # the metadata's leading_digits: where present, they decide the region
+    plan: TypePlan | None  # None: no metadata (never valid there)
+    searched: bool  # region_code_for_number looks at it (it skips a region without metadata of its own)
+
+
+_regions: dict[int, tuple[Region, ...]] = {}
+
+
+def regions_of(country_code: int) -> tuple[Region, ...]:
+    """The regions sharing a country calling code, in libphonenumber's order, each compiled once."""
+    found = _regions.get(country_code)
+    if found is None:
+        entries = []
+        for code in COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
+            # The search for the region reads a region's own metadata; the validity test, as
+            # is_valid_number_for_region, takes non-geographic codes (region 001) by calling code and finds a
+            # region whose metadata has another calling code invalid for the number.
+            own = PhoneMetadata.metadata_for_region(code, None)
+            md = PhoneMetadata.metadata_for_region_or_calling_code(country_code, code)
+            if md is not None and code != REGION_CODE_FOR_NON_GEO_ENTITY and md.country_code != country_code:
+                md = None
+            leading = own.leading_digits if own is not None else None
+            entries.append(
+                Region(
+                    code,
+                    re.compile(leading) if leading is not None else None,
+                    _type_plan(md) if md is not None else None,
+                    own is not None,
+                )
+            )
+        found = _regions[country_code] = tuple(entries)
+    return found
+
+
+def region_and_type(pn: PhoneNumber) -> tuple[str | None, int]:
+    """region_code_for_number(pn), and number_type(pn) if is_valid_number(pn), else UNKNOWN.
+
+    Both search the regions sharing the country code (+1 has 25) and test the number's type in each; called one
+    after the other, as `is_valid_number` and `number_type` are, they search twice. This searches once.
+    """
+    regions = regions_of(pn.country_code)
+    if not regions:
+        return None, UNKNOWN
+    nsn = national_significant_number(pn)
+    if len(regions) == 1:
+        code, _, plan, _ = regions[0]
+        return code, UNKNOWN if plan is None else type_under(nsn, plan)
+    for code, leading, plan, searched in regions:
+        if not searched:
+            continue
+        if leading is not None:
+            # As region_code_for_number: matching leading digits decide the region, valid there or not.
+            if leading.match(nsn):
+                return code, UNKNOWN if plan is None else type_under(nsn, plan)
+            continue
+        kind = UNKNOWN if plan is None else type_under(nsn, plan)
+        if kind != UNKNOWN:
+            return code, kind
+    return None, UNKNOWN
+
+
+def _parse_once(text: str, region: str | None) -> tuple[PhoneNumber | None, str | None, str | None, int]:
     try:
         pn = phonenumbers.parse(text, region)
     except NumberParseException as exc:
         if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE and not text.startswith("+") and not region:
-            return None, NO_COUNTRY
-        return None, _PARSE_REASONS.get(exc.error_type, "not a number")
+            return None, NO_COUNTRY, None, UNKNOWN
+        return None, _PARSE_REASONS.get(exc.error_type, "not a number"), None, UNKNOWN
     possible = phonenumbers.is_possible_number_with_reason(pn)
     if possible != ValidationResult.IS_POSSIBLE:
-        return pn, _POSSIBLE_REASONS.get(possible, "invalid length")
-    if not phonenumbers.is_valid_number(pn):
-        return pn, "invalid number (no such range)"
-    return pn, None
+        return pn, _POSSIBLE_REASONS.get(possible, "invalid length"), None, UNKNOWN
+    found, kind = region_and_type(pn)
+    if kind == UNKNOWN:
+        return pn, "invalid number (no such range)", None, UNKNOWN
+    return pn, None, found, kind
+
+
+def check(raw: str, country: str | None = None) -> tuple[PhoneNumber | None, str | None, str | None, int]:
+    """(parsed number, reason it is unusable, region, type): region and type are set when the reason is None.
+
+    `country` is an upper-case region code (see check_country) or None.
+    """
+    text = raw.strip()
+    if text and not (text[0].isdecimal() or text[0] in _STARTS or text[:4].lower() == "tel:"):
+        return None, "not a number", None, UNKNOWN
+    text = _JUNK.sub("", text)
+    if not text:
+        return None, "empty", None, UNKNOWN
+    if text[:4].lower() == "tel:":
+        text = text[4:]
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    result = _parse_once(text, country)
+    # Many exports store international numbers as bare digits ("33612345678"): try that reading before failing.
+    if result[1] and text.isdigit() and len(text) >= 8:
+        alt = _parse_once("+" + text, None)
+        if alt[1] is None:
+            return alt
+    return result
 
 
 def parse(raw: str, country: str | None = None) -> tuple[PhoneNumber | None, str | None]:
     """Return the parsed number and None, or whatever could be parsed and the reason it is unusable."""
-    text = _JUNK.sub("", raw.strip())
-    if not text:
-        return None, "empty"
-    if text.lower().startswith("tel:"):
-        text = text[4:]
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    region = country.upper() if country else None
-    pn, reason = _parse_once(text, region)
-    # Many exports store international numbers as bare digits ("33612345678"): try that reading before failing.
-    if reason and text.isdigit() and len(text) >= 8:
-        alt, alt_reason = _parse_once("+" + text, None)
-        if alt_reason is None:
-            return alt, None
+    pn, reason, _, _ = check(raw, country.upper() if country else None)
     return pn, reason
 
 
+def e164_of(pn: PhoneNumber) -> str:
+    """format_number(pn, E164) for a number from parse(…) (raw input not kept), without its general checks."""
+    return f"+{pn.country_code}{national_significant_number(pn)}"
+
+
 def normalise(raw: str, country: str | None = None) -> Number:
-    pn, reason = parse(raw, country)
+    pn, reason, region, kind = check(raw, country.upper() if country else None)
     if reason or pn is None:
         return Number(raw=raw, error=reason or "not a number", parsed=pn)
     return Number(
         raw=raw,
-        e164=phonenumbers.format_number(pn, PhoneNumberFormat.E164),
-        region=phonenumbers.region_code_for_number(pn),
+        e164=e164_of(pn),
+        region=region,
         parsed=pn,
+        type=kind,
     )
 
 
