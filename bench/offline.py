@@ -35,6 +35,7 @@ import itertools
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -270,6 +271,14 @@ class Size:
     identical: bool | None
 
 
+def median_run(runs: list[Run]) -> Run:
+    return Run(
+        statistics.median(r.cpu for r in runs),
+        statistics.median(r.wall for r in runs),
+        statistics.median(r.rss_mib for r in runs),
+    )
+
+
 def label(rows: int) -> str:
     return f"{rows // 1_000_000}M" if rows >= 1_000_000 and rows % 1_000_000 == 0 else f"{rows:,}"
 
@@ -278,8 +287,11 @@ def us(seconds: float, rows: int) -> str:
     return f"{seconds / rows * 1e6:.1f}"
 
 
-def report(sizes: list[Size], cores: int) -> None:
-    print("\nper row (µs) and ratios; baseline = plain loop parse + is_valid_number + number_type, one core")
+def report(sizes: list[Size], cores: int, empty: Size) -> None:
+    print(
+        "\nper row (µs) and ratios, medians of the runs; base = the plain loop (parse + is_valid_number + "
+        f"number_type) on one core; N = {cores} cores"
+    )
     header = (
         f"{'rows':>10}{'base CPU':>10}{'CPU':>8}{'CPU/base':>10}{'wall':>8}{'wall/(base÷N)':>15}"
         f"{'peak MiB':>10}{'ref CPU':>9}{'ref wall':>10}{'CPU/ref':>9}  output"
@@ -298,14 +310,22 @@ def report(sizes: list[Size], cores: int) -> None:
         else:
             line += f"{'-':>9}{'-':>10}{'-':>9}  -"
         print(line)
+    e = empty
+    print(
+        f"\nstart-up (a header-only input): hlrcli CPU {e.hlrcli.cpu * 1000:.0f} ms, wall {e.hlrcli.wall * 1000:.0f} "
+        f"ms, {e.hlrcli.rss_mib:.0f} MiB; the baseline's CPU {e.baseline.cpu * 1000:.0f} ms"
+    )
     if len(sizes) > 1:
-        print("\nscaling: each size against the one before (per-row figures; 1.00 = linear; RSS: plain ratio)")
+        print(
+            "\nscaling, each size against the one before: per-row CPU and wall after start-up (1.00 = linear), "
+            "peak RSS (plain ratio)"
+        )
         header = f"{'rows':>10}{'CPU/row':>10}{'wall/row':>10}{'peak RSS':>10}"
         print(header)
         print("-" * len(header))
         for prev, s in itertools.pairwise(sizes):
-            cpu = (s.hlrcli.cpu / s.rows) / (prev.hlrcli.cpu / prev.rows)
-            wall = (s.hlrcli.wall / s.rows) / (prev.hlrcli.wall / prev.rows)
+            cpu = ((s.hlrcli.cpu - e.hlrcli.cpu) / s.rows) / ((prev.hlrcli.cpu - e.hlrcli.cpu) / prev.rows)
+            wall = ((s.hlrcli.wall - e.hlrcli.wall) / s.rows) / ((prev.hlrcli.wall - e.hlrcli.wall) / prev.rows)
             print(f"{label(s.rows):>10}{cpu:>10.2f}{wall:>10.2f}{s.hlrcli.rss_mib / prev.hlrcli.rss_mib:>10.2f}")
 
 
@@ -313,10 +333,47 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def measure(
+    rows: int, work: Path, args: argparse.Namespace, cmd: list[str], ref_path: Path | None, quiet: bool = False
+) -> Size:
+    """Baseline, hlrcli (and the reference revision) on one input, in turn, `args.runs` times; medians."""
+    src = work / f"in-{rows}.csv"
+    write_input(src, rows, args.seed)
+    extra = ["--country", args.country] if args.country else []
+    out, ref_out = work / f"out-{rows}.csv", work / f"out-{rows}-ref.csv"
+    argv = [*cmd, "batch", str(src), "-p", "offline", "-t", "nt", "-q", "-o", str(out), *extra]
+    env = run_env(work)
+    bases, mine, refs = [], [], []
+    identical = None
+    for _ in range(args.runs):
+        bases.append(run([sys.executable, "-c", BASELINE, str(src)], env, work))
+        mine.append(run(argv, env, work))
+        if ref_path is not None:
+            ref_argv = [sys.executable, "-m", "hlrcli", *argv[len(cmd) :]]
+            ref_argv[ref_argv.index(str(out))] = str(ref_out)
+            refs.append(run(ref_argv, run_env(work, ref_path), work))
+            identical = same_bytes(out, ref_out) and identical is not False
+    base, hlr = median_run(bases), median_run(mine)
+    ref = median_run(refs) if refs else None
+    if not quiet:
+        print(
+            f"  {label(rows):>9} rows ({src.stat().st_size / 1e6:.1f} MB): baseline CPU {base.cpu:.2f} s; "
+            f"hlrcli CPU {hlr.cpu:.2f} s, wall {hlr.wall:.2f} s, peak {hlr.rss_mib:.0f} MiB"
+            + (f"; ref CPU {ref.cpu:.2f} s, wall {ref.wall:.2f} s" if ref else "")
+            + (f"   (load {load()})"),
+            flush=True,
+        )
+    if not args.keep:
+        for path in (src, out, ref_out):
+            path.unlink(missing_ok=True)
+    return Size(rows, base, hlr, ref, identical)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Offline batch: hlrcli against a plain libphonenumber loop.")
     parser.add_argument("--quick", action="store_true", help="sizes 1k, 10k and 100k")
     parser.add_argument("--sizes", help="comma-separated row counts (default 1000,10000,100000,1000000)")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each command per size (medians are shown)")
     parser.add_argument("--compare", metavar="REF", help="also run hlrcli as of this git revision; cmp the outputs")
     parser.add_argument("--country", help="pass --country to hlrcli (the baseline ignores it)")
     parser.add_argument("--keep", metavar="DIR", type=Path, help="keep inputs and outputs in DIR")
@@ -327,43 +384,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_input:
         write_input(args.write_input, args.rows, args.seed)
         return 0
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     default = QUICK_SIZES if args.quick else DEFAULT_SIZES
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(default)
     cmd = hlrcli_command()
     cores = os.cpu_count() or 1
-    print(f"command: {' '.join(cmd)}   cpus: {cores}   load average at start: {load()}")
+    print(f"command: {' '.join(cmd)}   cpus: {cores}   runs: {args.runs}   load average at start: {load()}")
     results: list[Size] = []
     with tempfile.TemporaryDirectory(prefix="hlrcli-offline-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         ref_path = checkout(args.compare, Path(tmp)) if args.compare else None
+        empty = measure(0, work, args, cmd, None, quiet=True)
         for rows in sizes:
-            src = work / f"in-{rows}.csv"
-            write_input(src, rows, args.seed)
-            extra = ["--country", args.country] if args.country else []
-            out, ref_out = work / f"out-{rows}.csv", work / f"out-{rows}-ref.csv"
-            argv = [*cmd, "batch", str(src), "-p", "offline", "-t", "nt", "-q", "-o", str(out), *extra]
-            env = run_env(work)
-            base = run([sys.executable, "-c", BASELINE, str(src)], env, work)
-            mine = run(argv, env, work)
-            ref = identical = None
-            if ref_path is not None:
-                ref_argv = [sys.executable, "-m", "hlrcli", *argv[len(cmd) :]]
-                ref_argv[ref_argv.index(str(out))] = str(ref_out)
-                ref = run(ref_argv, run_env(work, ref_path), work)
-                identical = same_bytes(out, ref_out)
-            print(
-                f"  {label(rows):>9} rows ({src.stat().st_size / 1e6:.1f} MB): baseline CPU {base.cpu:.2f} s; "
-                f"hlrcli CPU {mine.cpu:.2f} s, wall {mine.wall:.2f} s, peak {mine.rss_mib:.0f} MiB"
-                + (f"; ref CPU {ref.cpu:.2f} s, wall {ref.wall:.2f} s" if ref else ""),
-                flush=True,
-            )
-            results.append(Size(rows, base, mine, ref, identical))
-            if not args.keep:
-                for path in (src, out, ref_out):
-                    path.unlink(missing_ok=True)
+            results.append(measure(rows, work, args, cmd, ref_path))
     print(f"\nload average at end: {load()}")
-    report(results, cores)
+    report(results, cores, empty)
     return 0
 
 

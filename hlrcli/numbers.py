@@ -22,6 +22,7 @@ from phonenumbers import (
     ValidationResult,
     national_significant_number,
 )
+from phonenumbers import phonenumberutil as _util
 
 _JUNK = re.compile(r"[\s().\-/\u00a0]")
 # libphonenumber skips whatever precedes the first digit or plus sign, so "-49…", "=49…" or "'49…" (spreadsheet
@@ -206,9 +207,50 @@ def region_and_type(pn: PhoneNumber) -> tuple[str | None, int]:
     return None, UNKNOWN
 
 
+# phonenumbers.parse for the commonest shape, "+" and ASCII digits (what E.164 columns hold and what "00…", "tel:"
+# and bare international digits become here). parse() first runs generic steps that leave such text as it is
+# (looking for phone-context, extensions, letters, a second number; normalising each digit) and costs about
+# as much as all the rest of a check; here they are skipped and libphonenumber's own helpers do the steps that
+# matter. Anything else, or any step that would fail, goes to parse() itself. tests/test_offline_exact.py
+# compares the two on every region's numbers.
+_PLUS_DIGITS = re.compile(r"\+[1-9][0-9]{2,248}")
+_strip_national_prefix = getattr(_util, "_maybe_strip_national_prefix_carrier_code", None)
+_test_length = getattr(_util, "_test_number_length", None)
+_set_leading_zeros = getattr(_util, "_set_italian_leading_zeros_for_phone_number", None)
+_SHORT_OR_LOCAL = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCAL_ONLY, ValidationResult.INVALID_LENGTH)
+
+
+def parse_plus_digits(text: str) -> PhoneNumber | None:
+    """phonenumbers.parse(text, region) where text is "+" and digits and parses; None: ask parse() itself."""
+    if _strip_national_prefix is None or _test_length is None or _set_leading_zeros is None:
+        return None  # pragma: no cover - a libphonenumber without these helpers
+    if not _PLUS_DIGITS.fullmatch(text):
+        return None
+    for size in (1, 2, 3):  # country codes are prefix-free: the first known prefix is the code
+        code = int(text[1 : 1 + size])
+        regions = COUNTRY_CODE_TO_REGION_CODE.get(code)
+        if regions is not None:
+            break
+    else:
+        return None
+    national = text[1 + size :]
+    md = PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
+    if md is None or len(national) < 2:
+        return None
+    _, stripped, _ = _strip_national_prefix(national, md)
+    if _test_length(stripped, md) not in _SHORT_OR_LOCAL:
+        national = stripped
+    if not 2 <= len(national) <= 17:
+        return None
+    pn = PhoneNumber(country_code=code)
+    _set_leading_zeros(national, pn)
+    pn.national_number = int(national)
+    return pn
+
+
 def _parse_once(text: str, region: str | None) -> tuple[PhoneNumber | None, str | None, str | None, int]:
     try:
-        pn = phonenumbers.parse(text, region)
+        pn = parse_plus_digits(text) or phonenumbers.parse(text, region)
     except NumberParseException as exc:
         if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE and not text.startswith("+") and not region:
             return None, NO_COUNTRY, None, UNKNOWN
