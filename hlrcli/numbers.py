@@ -92,29 +92,45 @@ def _never(desc: _Desc) -> bool:
     return pattern is None or (lengths is not None and all(n < 0 for n in lengths))
 
 
-class TypePlan(NamedTuple):
-    """One region's metadata, compiled for the type test (libphonenumber looks each pattern up at every test)."""
-
-    general: _Desc
-    early: tuple[tuple[int, frozenset[int] | None, re.Pattern[str]], ...]  # tests that can match, in order
-    fixed: _Desc
-    mobile: _Desc
-    same: bool  # same_mobile_and_fixed_line_pattern
+_Tests = tuple[
+    tuple[tuple[int, frozenset[int] | None, re.Pattern[str]], ...],  # the early type tests that can match, in order
+    _Desc,  # fixed line
+    _Desc,  # mobile
+    bool,  # same_mobile_and_fixed_line_pattern
+]
 
 
-def _type_plan(md: PhoneMetadata) -> TypePlan:
-    early = []
-    for name, kind in _EARLY_TYPES:
-        desc = _desc(getattr(md, name))
-        if not _never(desc):
-            early.append((kind, desc[0], desc[1]))
-    return TypePlan(
-        _desc(md.general_desc),
-        tuple(early),  # type: ignore[arg-type]  # _never() ruled out a missing pattern
-        _desc(md.fixed_line),
-        _desc(md.mobile),
-        bool(md.same_mobile_and_fixed_line_pattern),
-    )
+class TypePlan:
+    """One region's metadata, compiled for the type test (libphonenumber looks each pattern up at every test).
+
+    The general pattern is compiled at once (a number of a shared country code is tried against each region's);
+    the others when a number first passes it.
+    """
+
+    __slots__ = ("_md", "_tests", "general")
+
+    def __init__(self, md: PhoneMetadata) -> None:
+        self.general = _desc(md.general_desc)
+        self._md: PhoneMetadata | None = md
+        self._tests: _Tests | None = None
+
+    def tests(self) -> _Tests:
+        if self._tests is None:
+            md = self._md
+            assert md is not None
+            early = []
+            for name, kind in _EARLY_TYPES:
+                lengths, pattern = _desc(getattr(md, name))
+                if not _never((lengths, pattern)) and pattern is not None:
+                    early.append((kind, lengths, pattern))
+            self._tests = (
+                tuple(early),
+                _desc(md.fixed_line),
+                _desc(md.mobile),
+                bool(md.same_mobile_and_fixed_line_pattern),
+            )
+            self._md = None
+        return self._tests
 
 
 def type_under(nsn: str, plan: TypePlan) -> int:
@@ -127,19 +143,20 @@ def type_under(nsn: str, plan: TypePlan) -> int:
     lengths, pattern = plan.general
     if (lengths is not None and size not in lengths) or pattern is None or pattern.fullmatch(nsn) is None:
         return UNKNOWN
-    for kind, lengths, pattern in plan.early:
+    early, fixed, mobile, same = plan._tests or plan.tests()
+    for kind, lengths, pattern in early:
         if (lengths is None or size in lengths) and pattern.fullmatch(nsn) is not None:
             return kind
-    lengths, pattern = plan.fixed
+    lengths, pattern = fixed
     if (lengths is None or size in lengths) and pattern is not None and pattern.fullmatch(nsn) is not None:
-        if plan.same:
+        if same:
             return PhoneNumberType.FIXED_LINE_OR_MOBILE
-        lengths, pattern = plan.mobile
+        lengths, pattern = mobile
         if (lengths is None or size in lengths) and pattern is not None and pattern.fullmatch(nsn) is not None:
             return PhoneNumberType.FIXED_LINE_OR_MOBILE
         return PhoneNumberType.FIXED_LINE
-    lengths, pattern = plan.mobile
-    if not plan.same and (lengths is None or size in lengths) and pattern is not None and pattern.fullmatch(nsn):
+    lengths, pattern = mobile
+    if not same and (lengths is None or size in lengths) and pattern is not None and pattern.fullmatch(nsn):
         return PhoneNumberType.MOBILE
     return UNKNOWN
 
@@ -172,7 +189,7 @@ def regions_of(country_code: int) -> tuple[Region, ...]:
                 Region(
                     code,
                     re.compile(leading) if leading is not None else None,
-                    _type_plan(md) if md is not None else None,
+                    TypePlan(md) if md is not None else None,
                     own is not None,
                 )
             )

@@ -35,7 +35,15 @@ from hlrcli.batch.reader import open_input
 from hlrcli.config import Settings
 from hlrcli.numbers import check, normalise, parse_plus_digits, region_and_type
 from hlrcli.output import CsvWriter
-from hlrcli.providers.offline import NT_CONSTANTS, NT_FIELDS, NtAnswers, Offline, PrefixTable, nt_values
+from hlrcli.providers.offline import (
+    NT_CONSTANTS,
+    NT_FIELDS,
+    NtAnswers,
+    Offline,
+    PrefixTable,
+    _region_name,
+    nt_values,
+)
 
 # The reference: hlrcli's parsing and NT answer as they were, on libphonenumber's public functions --------------
 _JUNK = re.compile(r"[\s().\-/\u00a0]")
@@ -271,6 +279,28 @@ def test_prefix_tables_read_by_the_file_are_libphonenumbers(package, name, modul
     for head in ("141", "491", "336", "447", "861", "999"):
         longest = max((len(k) for k in whole if k.startswith(head)), default=0)
         assert table.span(head) == max(len(head), longest)
+
+
+@pytest.mark.parametrize(
+    ("package", "name", "module"),
+    [("geodata", "GEOCODE", "geodata"), ("carrierdata", "CARRIER", "carrierdata"), ("tzdata", "TIMEZONE", "tzdata")],
+)
+def test_prefix_tables_read_by_the_line_are_libphonenumbers(package, name, module):
+    table = PrefixTable(package, name)
+    table.TEXT_LOOKUPS = 10**9  # never switch to importing the files
+    whole = getattr(__import__(f"phonenumbers.{module}", fromlist=["x"]), f"{name}_DATA")
+    rnd = random.Random(5)
+    keys = sorted(whole)[::41] + [str(rnd.randrange(10 ** rnd.randrange(1, 10))) for _ in range(3000)]
+    for key in keys:
+        assert table.value(key) == whole.get(key), key
+    assert not any(table._loaded)
+
+
+def test_country_names_read_by_the_line_are_libphonenumbers():
+    from phonenumbers.geodata.locale import LOCALE_DATA
+
+    for region in [*LOCALE_DATA, "ZZ", "001", "", "XX"]:
+        assert _region_name(region) == geocoder._region_display_name(region, "en"), region
 
 
 # The "not a number" rule --------------------------------------------------------------------------------------------

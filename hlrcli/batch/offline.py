@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from hlrcli.batch.engine import RowShaper
 from hlrcli.batch.reader import Input
 from hlrcli.output import Format, open_output, writer
+from hlrcli.providers.offline import NT_CONSTANTS, NT_FIELDS, NtAnswers
 
 CHUNK = 2000
 PARALLEL_ABOVE = 1 << 20  # input bytes (~15,000 rows); below this, starting workers costs more than it saves
@@ -41,8 +42,6 @@ class _Job:
 
 def _start(index: int, country: str | None, picks: Sequence[int] | None, width: int = 0) -> None:
     import phonenumbers
-
-    from hlrcli.providers.offline import NtAnswers
 
     # A million numbers run libphonenumber's parser over the same few hundred patterns: keep them compiled
     # (public switch; the re module's own cache is a bounded dict looked up on every use).
@@ -85,7 +84,7 @@ def _rendered(rest: tuple[Any, ...]) -> tuple[str, ...]:
         code or "",
         ";".join(regions) if regions else "",
         ";".join(zones) if zones else "",
-        *_FIXED.values(),
+        *NT_CONSTANTS.values(),
         "",
     )
 
@@ -129,24 +128,13 @@ def _column_picks(shaper: RowShaper, width: int) -> list[int]:
     Worked out by shaping one row of markers, so that whatever RowShaper does with clashing names, the CSV
     written here is the one it would give.
     """
-    from hlrcli.providers.offline import NT_FIELDS
-
     position = {("cell", i): i for i in range(width)}
     position.update({("value", name): width + i for i, name in enumerate(NT_FIELDS)})
     fixed = width + len(NT_FIELDS)
-    position.update({("value", name): fixed + i for i, name in enumerate(_FIXED)})
-    empty = fixed + len(_FIXED)
+    position.update({("value", name): fixed + i for i, name in enumerate(NT_CONSTANTS)})
+    empty = fixed + len(NT_CONSTANTS)
     row = shaper.shape([("cell", i) for i in range(width)], {c: ("value", c) for c in shaper.result_cols})
     return [position.get(row.get(c), empty) for c in shaper.columns]
-
-
-def _fixed() -> dict[str, str]:
-    from hlrcli.providers.offline import NT_CONSTANTS
-
-    return dict(NT_CONSTANTS)
-
-
-_FIXED = _fixed()
 
 
 def _chunks(rows: Iterator[list[str]]) -> Iterator[list[list[str]]]:
@@ -162,14 +150,17 @@ def _checked(
     first = next(chunks, None)
     if first is None:
         return
+    _start(*init)
     if workers <= 1 or len(first) < CHUNK or inp.path.stat().st_size < PARALLEL_ABOVE:
-        _start(*init)
         for chunk in chain([first], chunks):
             yield chunk, work(chunk)
         return
+    # The first chunk is checked here: the metadata, patterns and prefix tables it loads are then inherited
+    # by the workers forked next, instead of being loaded by each of them.
+    yield first, work(first)
     window: deque[tuple[list[list[str]], Future[T]]] = deque()
     with ProcessPoolExecutor(max_workers=workers, initializer=_start, initargs=init) as pool:
-        for chunk in chain([first], chunks):
+        for chunk in chunks:
             window.append((chunk, pool.submit(work, chunk)))
             if len(window) > workers * WINDOW:
                 done, fut = window.popleft()
@@ -232,14 +223,12 @@ def run_offline(
                 invalid += bad
             stream.flush()
         else:
-            from hlrcli.providers.offline import NT_FIELDS
-
             out = writer(fmt, stream, columns=shaper.columns)
             valid_at = NT_FIELDS.index("is_valid")
             for chunk, answers in _checked(inp, values_chunk, (index, country, None), workers):
                 for cells, values in zip(chunk, answers, strict=True):
                     rows += 1
                     invalid += not values[valid_at]
-                    out.write(shaper.shape(cells, {**_FIXED, **dict(zip(NT_FIELDS, values, strict=True))}))
+                    out.write(shaper.shape(cells, {**NT_CONSTANTS, **dict(zip(NT_FIELDS, values, strict=True))}))
             out.close()
     return f"{rows} rows, {invalid} invalid numbers, cost 0 (offline)"

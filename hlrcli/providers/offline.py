@@ -3,10 +3,11 @@
 No network and no account; nothing is charged. What it cannot know: whether a number is live, or ported.
 
 libphonenumber's geocoder, carrier and time-zone modules import their whole prefix tables on import (the
-geocoder alone: about 0.4 s and 100 MiB), while one number needs one entry of each. So the tables here are
-read from the same generated data files, one file at a time, when a lookup first needs that file (see
-PrefixTable); and the lookups take the region and type already worked out by hlrcli.numbers instead of each
-recomputing them as libphonenumber's `*_for_number` functions do. What they return is what those return.
+geocoder alone: about 0.4 s and 100 MiB), while one number needs a few entries of each. So the tables here are
+read from the same generated data files as lookups need them: a line at a time for the first lookups, then a
+file at a time (see PrefixTable). The lookups take the region and type already worked out by hlrcli.numbers
+instead of each recomputing them as libphonenumber's `*_for_number` functions do. What they return is what
+those return (tests/test_offline_exact.py).
 """
 
 from __future__ import annotations
@@ -45,31 +46,57 @@ MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_
 UNKNOWN = PhoneNumberType.UNKNOWN
 UNKNOWN_ZONE = "Etc/Unknown"
 T = TypeVar("T")
-HEAD = 3  # digits of a number that pick the files of a prefix table to load (see PrefixTable.prepare)
+HEAD = 3  # a number's first digits, for which PrefixTable.span is worked out
 
 
-# libphonenumber's prefix tables, loaded by the file ------------------------------------------------------------
+# libphonenumber's prefix tables, read by the line or loaded by the file --------------------------------------------
+def _entry(text: str, needle: str) -> Any | None:
+    """The value on the line starting with `needle` ("\\n 'KEY':") of a generated data file; None if absent.
+
+    The line holds a Python literal, in which non-ASCII text may be wrapped in phonenumbers.util.u(): evaluated
+    with that function and nothing else, as importing the file would (it is the package's own data).
+    """
+    at = text.find(needle)
+    if at < 0:
+        return None
+    start = at + len(needle)
+    end = text.find("\n", start)
+    source = text[start : end if end >= 0 else len(text)].strip().rstrip(",")
+    return eval(source, {"__builtins__": {}, "u": _u})
+
+
+def _u(text: str) -> str:
+    from phonenumbers.util import u
+
+    return u(text)
+
+
 class PrefixTable:
-    """`{prefix: value}` of one of phonenumbers' data packages (geodata, carrierdata, tzdata), loaded lazily.
+    """`{prefix: value}` of one of phonenumbers' data packages (geodata, carrierdata, tzdata), read lazily.
 
     Each package's `__init__` merges its generated files `dataN.py` into one dict; each file holds a run of the
     table's keys in sorted order, the runs one after another (libphonenumber's buildprefixdata splits the
     sorted table by size). So the file a key lives in is found from each file's first and last key, read from
-    the file's text, and only that file is imported. Whatever does not look like that layout (another
-    phonenumbers release, keys out of order) makes the table import the package whole, as libphonenumber does.
+    the file's text. The first lookups (one number: a command line) find the key's line in that text and
+    evaluate it; after TEXT_LOOKUPS of them (a batch) the files are imported, and only those that numbers'
+    first digits need. Whatever does not look like that layout (another phonenumbers release, keys out of
+    order) makes the table import the package whole, as libphonenumber does.
     """
 
     _KEY = re.compile(r"^ '(\d+)':", re.MULTILINE)
     _PART = re.compile(r"^from \.(data\d+) import data$", re.MULTILINE)
+    TEXT_LOOKUPS = 64
 
     def __init__(self, package: str, name: str) -> None:
         self.package, self.name = package, name  # e.g. "geodata", "GEOCODE" (GEOCODE_DATA, GEOCODE_LONGEST_PREFIX)
-        self.longest = 0
+        self._longest = 0
         self.data: dict[str, Any] = {}
         self._firsts: list[str] = []
         self._lasts: list[str] = []
         self._paths: list[Path] = []
         self._loaded: list[bool] = []
+        self._texts: dict[int, str] = {}
+        self._lookups = 0  # by the text, so far
         self._heads: set[str] = set()  # first digits of numbers whose files are loaded
         self._keys: dict[int, list[str]] = {}  # sorted keys of each loaded file
         self._spans: dict[str, int] = {}
@@ -101,7 +128,7 @@ class PrefixTable:
             runs = list(zip(self._firsts, self._lasts, strict=True))
             if any(a > b for a, b in runs) or any(b >= c for (_, b), (c, _) in itertools.pairwise(runs)):
                 raise ValueError("files not in key order")
-            self.longest = int(longest.group(1))
+            self._longest = int(longest.group(1))
             self._loaded = [False] * len(parts)
         except (OSError, ValueError):
             self._load_whole()
@@ -109,7 +136,7 @@ class PrefixTable:
     def _load_whole(self) -> None:
         module = importlib.import_module(f"phonenumbers.{self.package}")
         self.data = getattr(module, f"{self.name}_DATA")
-        self.longest = getattr(module, f"{self.name}_LONGEST_PREFIX")
+        self._longest = getattr(module, f"{self.name}_LONGEST_PREFIX")
         self._whole = self._ready = True
 
     def _load(self, index: int) -> None:
@@ -129,6 +156,36 @@ class PrefixTable:
         self.data.update(part)
         self._keys[index] = sorted(part)
         self._loaded[index] = True
+        self._texts.pop(index, None)
+
+    @property
+    def longest(self) -> int:
+        """The length of the longest key (…_LONGEST_PREFIX)."""
+        if not self._ready:
+            self._index()
+        return self._longest
+
+    def value(self, key: str) -> Any | None:
+        """table[key], or None."""
+        if not self._ready:
+            self._index()
+        if self._whole:
+            return self.data.get(key)
+        index = bisect.bisect_right(self._firsts, key) - 1
+        if index < 0 or key > self._lasts[index]:
+            return None
+        if not self._loaded[index]:
+            if self._lookups < self.TEXT_LOOKUPS:
+                self._lookups += 1
+                text = self._texts.get(index)
+                if text is None:
+                    text = self._texts[index] = "\n" + self._paths[index].read_text(encoding="utf-8")
+                try:
+                    return _entry(text, f"\n '{key}':")
+                except (SyntaxError, NameError, TypeError, ValueError):
+                    pass  # a line not as expected: the file, imported, knows
+            self._load(index)
+        return self.data.get(key)
 
     def prepare(self, digits: str) -> dict[str, Any]:
         """The table, with every file loaded that could hold a prefix of `digits` (E.164 without the +)."""
@@ -184,10 +241,9 @@ class PrefixTable:
     def describe(self, digits: str, region: str | None = None) -> str:
         """As phonenumbers.prefix._prefix_description_for_number(table, …, "en", None, region): the name of
         the longest prefix of `digits` that has one in English."""
-        data = self.prepare(digits)
         local = f"en_{region}" if region else None
         for length in range(self.longest, 0, -1):
-            entry = data.get(digits[:length])
+            entry = self.value(digits[:length])
             if entry is not None:
                 # prefix._find_lang for "en": "en_<region>" if given and present, else "en", else a shorter prefix.
                 name = entry.get(local) if local else None
@@ -201,34 +257,34 @@ class PrefixTable:
 GEOCODE = PrefixTable("geodata", "GEOCODE")
 CARRIER = PrefixTable("carrierdata", "CARRIER")
 TIMEZONE = PrefixTable("tzdata", "TIMEZONE")
-_locale: dict[str, dict[str, str]] | None = None
-
-
-def _country_names() -> dict[str, dict[str, str]]:
-    """phonenumbers.geodata.locale.LOCALE_DATA, without importing the geodata package (all its files) first."""
-    global _locale
-    if _locale is None:
-        path = Path(phonenumbers.__file__).parent / "geodata" / "locale.py"
-        spec = importlib.util.spec_from_file_location("phonenumbers.geodata.locale", path)
-        if spec is None or spec.loader is None:  # pragma: no cover
-            from phonenumbers.geodata.locale import LOCALE_DATA
-
-            _locale = LOCALE_DATA
-        else:
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            _locale = module.LOCALE_DATA
-    return _locale
+_LOCALE = Path(phonenumbers.__file__).parent / "geodata" / "locale.py"
+_locale_text: str | None = None
+_names: dict[str, str] = {}
 
 
 def _region_name(region: str | None) -> str:
-    """As geocoder._region_display_name(region, "en")."""
-    names = _country_names().get(region or "")
-    if names is None:
-        return ""
-    name = names.get("en", "")
-    if name.startswith("*"):
-        name = names.get(name[1:], "")
+    """As geocoder._region_display_name(region, "en"), from the region's line of geodata/locale.py.
+
+    (Importing phonenumbers.geodata.locale would import the whole geodata package first.)
+    """
+    global _locale_text
+    key = region or ""
+    name = _names.get(key)
+    if name is None:
+        if _locale_text is None:
+            _locale_text = "\n" + _LOCALE.read_text(encoding="utf-8")
+        try:
+            names = _entry(_locale_text, f"\n  '{key}':") if key.isalnum() else None
+        except (SyntaxError, NameError, TypeError, ValueError):
+            from phonenumbers.geodata.locale import LOCALE_DATA
+
+            names = LOCALE_DATA.get(key)
+        name = ""
+        if names is not None:
+            name = names.get("en", "")
+            if name.startswith("*"):
+                name = names.get(name[1:], "")
+        _names[key] = name
     return name
 
 
@@ -286,18 +342,17 @@ def description(pn: PhoneNumber, e164: str, name: str) -> str:
 
 def time_zones(pn: PhoneNumber, e164: str, geographical: bool) -> tuple[str, ...]:
     """As timezone.time_zones_for_geographical_number(pn), or its country-level fallback for other numbers."""
-    data = TIMEZONE.load_all()  # one small file
     if geographical:
         digits = e164[1:]
         for length in range(TIMEZONE.longest, 0, -1):
-            zones = data.get(digits[:length])
+            zones = TIMEZONE.value(digits[:length])
             if zones is not None:
                 return zones
         return (UNKNOWN_ZONE,)
     code = str(pn.country_code)
     for length in range(TIMEZONE.longest, 0, -1):
         # timezone._country_level_time_zones_for_number slices one digit more than the length: kept as is.
-        zones = data.get(code[: 1 + length])
+        zones = TIMEZONE.value(code[: 1 + length])
         if zones is not None:
             return zones
     return (UNKNOWN_ZONE,)
@@ -415,7 +470,7 @@ class NtAnswers(Generic[T]):
         rest = self._prefixes.get(key)
         if rest is None:
             rest = self._render(_nt(raw, pn, None, region, kind, e164, name)[1:])
-            if len(self._prefixes) >= 4 * self.size:
+            if len(self._prefixes) >= self.size:
                 self._prefixes.clear()
             self._prefixes[key] = rest
         return True, e164, rest
