@@ -315,18 +315,22 @@ def report(sizes: list[Size], cores: int, empty: Size) -> None:
         f"\nstart-up (a header-only input): hlrcli CPU {e.hlrcli.cpu * 1000:.0f} ms, wall {e.hlrcli.wall * 1000:.0f} "
         f"ms, {e.hlrcli.rss_mib:.0f} MiB; the baseline's CPU {e.baseline.cpu * 1000:.0f} ms"
     )
-    if len(sizes) > 1:
-        print(
-            "\nscaling, each size against the one before: per-row CPU and wall after start-up (1.00 = linear), "
-            "peak RSS (plain ratio)"
-        )
-        header = f"{'rows':>10}{'CPU/row':>10}{'wall/row':>10}{'peak RSS':>10}"
-        print(header)
-        print("-" * len(header))
-        for prev, s in itertools.pairwise(sizes):
-            cpu = ((s.hlrcli.cpu - e.hlrcli.cpu) / s.rows) / ((prev.hlrcli.cpu - e.hlrcli.cpu) / prev.rows)
-            wall = ((s.hlrcli.wall - e.hlrcli.wall) / s.rows) / ((prev.hlrcli.wall - e.hlrcli.wall) / prev.rows)
-            print(f"{label(s.rows):>10}{cpu:>10.2f}{wall:>10.2f}{s.hlrcli.rss_mib / prev.hlrcli.rss_mib:>10.2f}")
+    print(
+        "\nscaling: the cost of the rows added since the size before (0 rows: start-up only), per row; ratio: "
+        "that against the same figure one size down (1.00 = linear); peak RSS against the size before"
+    )
+    header = f"{'rows':>10}{'CPU µs/row':>12}{'ratio':>7}{'wall µs/row':>13}{'ratio':>7}{'peak RSS':>10}"
+    print(header)
+    print("-" * len(header))
+    before: tuple[float, float] | None = None
+    for prev, s in itertools.pairwise([empty, *sizes]):
+        added = s.rows - prev.rows
+        cpu = (s.hlrcli.cpu - prev.hlrcli.cpu) / added * 1e6
+        wall = (s.hlrcli.wall - prev.hlrcli.wall) / added * 1e6
+        ratios = (f"{cpu / before[0]:>7.2f}", f"{wall / before[1]:>7.2f}") if before else (f"{'-':>7}", f"{'-':>7}")
+        rss = f"{s.hlrcli.rss_mib / prev.hlrcli.rss_mib:>10.2f}"
+        print(f"{label(s.rows):>10}{cpu:>12.1f}{ratios[0]}{wall:>13.1f}{ratios[1]}{rss}")
+        before = (cpu, wall)
 
 
 def load() -> str:

@@ -151,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             os.chdir(cwd)
 
     header = (
-        f"{'run':<36}{'median ms':>10}{'min ms':>9}{'max ms':>9}{'CPU ms':>8}{'peak MiB':>10}"
-        f"{'÷ import pn':>12}{'target':>16}  result"
+        f"{'run':<40}{'median ms':>10}{'min ms':>9}{'max ms':>9}{'CPU ms':>8}{'peak MiB':>10}"
+        f"{'÷ import pn':>12}{'target':>22}  result"
     )
     print(header)
     print("-" * len(header))
@@ -160,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     def row(name: str, t: Timing, goal: str, result: str) -> None:
         ratio = t.median / library.median
         print(
-            f"{name:<36}{t.median:>10.1f}{t.low:>9.1f}{t.high:>9.1f}{t.cpu:>8.0f}{t.rss:>10.1f}"
-            f"{ratio:>12.1f}{goal:>16}  {result}"
+            f"{name:<40}{t.median:>10.1f}{t.low:>9.1f}{t.high:>9.1f}{t.cpu:>8.0f}{t.rss:>10.1f}"
+            f"{ratio:>12.1f}{goal:>22}  {result}"
         )
 
     row("python -c pass", floor, "-", "(floor)")

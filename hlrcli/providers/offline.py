@@ -167,10 +167,12 @@ class PrefixTable:
 
     def value(self, key: str) -> Any | None:
         """table[key], or None."""
+        if self._whole or key[:HEAD] in self._heads:  # (files for numbers starting so are all loaded)
+            return self.data.get(key)
         if not self._ready:
             self._index()
-        if self._whole:
-            return self.data.get(key)
+            if self._whole:
+                return self.data.get(key)
         index = bisect.bisect_right(self._firsts, key) - 1
         if index < 0 or key > self._lasts[index]:
             return None
@@ -406,7 +408,9 @@ def _nt(
         geographical = phonenumbers.is_number_type_geographical(kind, pn.country_code)
         place = description(pn, e164, name) if geographical else name
         regions = (place,) if place else ()
-        zones = tuple(z for z in time_zones(pn, e164, geographical) if z != UNKNOWN_ZONE)
+        zones = time_zones(pn, e164, geographical)
+        if UNKNOWN_ZONE in zones:
+            zones = tuple(z for z in zones if z != UNKNOWN_ZONE)
         if kind in MOBILE_TYPES:
             network = CARRIER.describe(e164[1:]) or None
     label = NUMBER_TYPES.get(kind, "UNKNOWN")
