@@ -167,8 +167,6 @@ class PrefixTable:
 
     def value(self, key: str) -> Any | None:
         """table[key], or None."""
-        if self._whole or key[:HEAD] in self._heads:  # (files for numbers starting so are all loaded)
-            return self.data.get(key)
         if not self._ready:
             self._index()
             if self._whole:
@@ -240,12 +238,19 @@ class PrefixTable:
             self._all = True
         return self.data
 
+    def reader(self, digits: str) -> Callable[[str], Any | None]:
+        """A lookup for keys that prefix `digits`: the dict's own where their files are all loaded."""
+        if self._whole or digits[:HEAD] in self._heads:
+            return self.data.get
+        return self.value
+
     def describe(self, digits: str, region: str | None = None) -> str:
         """As phonenumbers.prefix._prefix_description_for_number(table, …, "en", None, region): the name of
         the longest prefix of `digits` that has one in English."""
         local = f"en_{region}" if region else None
+        get = self.reader(digits)
         for length in range(self.longest, 0, -1):
-            entry = self.value(digits[:length])
+            entry = get(digits[:length])
             if entry is not None:
                 # prefix._find_lang for "en": "en_<region>" if given and present, else "en", else a shorter prefix.
                 name = entry.get(local) if local else None
@@ -344,17 +349,18 @@ def description(pn: PhoneNumber, e164: str, name: str) -> str:
 
 def time_zones(pn: PhoneNumber, e164: str, geographical: bool) -> tuple[str, ...]:
     """As timezone.time_zones_for_geographical_number(pn), or its country-level fallback for other numbers."""
+    get = TIMEZONE.reader(e164[1:])  # the country code's digits prefix the number's too
     if geographical:
         digits = e164[1:]
         for length in range(TIMEZONE.longest, 0, -1):
-            zones = TIMEZONE.value(digits[:length])
+            zones = get(digits[:length])
             if zones is not None:
                 return zones
         return (UNKNOWN_ZONE,)
     code = str(pn.country_code)
     for length in range(TIMEZONE.longest, 0, -1):
         # timezone._country_level_time_zones_for_number slices one digit more than the length: kept as is.
-        zones = TIMEZONE.value(code[: 1 + length])
+        zones = get(code[: 1 + length])
         if zones is not None:
             return zones
     return (UNKNOWN_ZONE,)
