@@ -151,23 +151,26 @@ def _checked(
     if first is None:
         return
     _start(*init)
-    if workers <= 1 or len(first) < CHUNK or inp.path.stat().st_size < PARALLEL_ABOVE:
-        for chunk in chain([first], chunks):
-            yield chunk, work(chunk)
-        return
-    # The first chunk is checked here: the metadata, patterns and prefix tables it loads are then inherited
-    # by the workers forked next, instead of being loaded by each of them.
-    yield first, work(first)
-    window: deque[tuple[list[list[str]], Future[T]]] = deque()
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start, initargs=init) as pool:
-        for chunk in chunks:
-            window.append((chunk, pool.submit(work, chunk)))
-            if len(window) > workers * WINDOW:
+    try:
+        if workers <= 1 or len(first) < CHUNK or inp.path.stat().st_size < PARALLEL_ABOVE:
+            for chunk in chain([first], chunks):
+                yield chunk, work(chunk)
+            return
+        # The first chunk is checked here: the metadata, patterns and prefix tables it loads are then inherited
+        # by the workers forked next, instead of being loaded by each of them.
+        yield first, work(first)
+        window: deque[tuple[list[list[str]], Future[T]]] = deque()
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start, initargs=init) as pool:
+            for chunk in chunks:
+                window.append((chunk, pool.submit(work, chunk)))
+                if len(window) > workers * WINDOW:
+                    done, fut = window.popleft()
+                    yield done, fut.result()
+            while window:
                 done, fut = window.popleft()
                 yield done, fut.result()
-        while window:
-            done, fut = window.popleft()
-            yield done, fut.result()
+    finally:
+        _Job.answers = None  # its memory of answers is for this run only
 
 
 def cores() -> int:
