@@ -239,6 +239,13 @@ _SHORT_OR_LOCAL = (ValidationResult.TOO_SHORT, ValidationResult.IS_POSSIBLE_LOCA
 
 def parse_plus_digits(text: str) -> PhoneNumber | None:
     """phonenumbers.parse(text, region) where text is "+" and digits and parses; None: ask parse() itself."""
+    found = _parse_plus_digits(text)
+    return found[0] if found else None
+
+
+def _parse_plus_digits(text: str) -> tuple[PhoneNumber, int] | None:
+    """parse_plus_digits(text), and is_possible_number_with_reason of the result: both test the length of the
+    national number against the same metadata, so the test made while parsing is not made again."""
     if _strip_national_prefix is None or _test_length is None or _set_leading_zeros is None:
         return None  # pragma: no cover - a libphonenumber without these helpers
     if not _PLUS_DIGITS.fullmatch(text):
@@ -255,24 +262,31 @@ def parse_plus_digits(text: str) -> PhoneNumber | None:
     if md is None or len(national) < 2:
         return None
     _, stripped, _ = _strip_national_prefix(national, md)
-    if _test_length(stripped, md) not in _SHORT_OR_LOCAL:
+    possible = _test_length(stripped, md)
+    if possible not in _SHORT_OR_LOCAL:
         national = stripped
+    elif stripped != national:
+        possible = _test_length(national, md)
     if not 2 <= len(national) <= 17:
         return None
     pn = PhoneNumber(country_code=code)
-    _set_leading_zeros(national, pn)
+    _set_leading_zeros(national, pn)  # (so that national_significant_number(pn) is `national` again)
     pn.national_number = int(national)
-    return pn
+    return pn, possible
 
 
 def _parse_once(text: str, region: str | None) -> tuple[PhoneNumber | None, str | None, str | None, int]:
     try:
-        pn = parse_plus_digits(text) or phonenumbers.parse(text, region)
+        quick = _parse_plus_digits(text)
+        if quick is None:
+            pn = phonenumbers.parse(text, region)
+            possible = phonenumbers.is_possible_number_with_reason(pn)
+        else:
+            pn, possible = quick
     except NumberParseException as exc:
         if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE and not text.startswith("+") and not region:
             return None, NO_COUNTRY, None, UNKNOWN
         return None, _PARSE_REASONS.get(exc.error_type, "not a number"), None, UNKNOWN
-    possible = phonenumbers.is_possible_number_with_reason(pn)
     if possible != ValidationResult.IS_POSSIBLE:
         return pn, _POSSIBLE_REASONS.get(possible, "invalid length"), None, UNKNOWN
     found, kind = region_and_type(pn)
