@@ -26,7 +26,8 @@ from phonenumbers import phonenumberutil as _util
 
 _JUNK = re.compile(r"[\s().\-/\u00a0]")
 # libphonenumber skips whatever precedes the first digit or plus sign, so "-49…", "=49…" or "'49…" (spreadsheet
-# escapes and formulas) would pass as numbers and be paid for: a number starts with one of these or is refused.
+# escapes and formulas) would pass as numbers and be paid for: after leading spaces a cell must start with a
+# digit, "tel:" or one of these (the full-width plus is libphonenumber's too), else it is "not a number".
 _STARTS = frozenset("+\uff0b(")
 UNKNOWN = PhoneNumberType.UNKNOWN
 _PARSE_REASONS = {
