@@ -17,16 +17,16 @@ Nothing is printed unless you pass `notice=print`.
 from __future__ import annotations
 
 import csv
-import hashlib
-import io
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TextIO, cast
 
+from hlrcli.batch.reader import SPOOL_PREFIX, sweep_spools
 from hlrcli.batch.service import BatchOutcome, BatchRequest, Jobs
 from hlrcli.config import Settings, private_dir
 from hlrcli.errors import UsageError
@@ -160,28 +160,34 @@ class Client:
 
 
 def _spool(rows: Iterable[Mapping[str, Any] | Sequence[Any]], home: Path) -> Path:
-    """Rows as a CSV file under HLRCLI_HOME/spool, named by its content (the same rows are the same job)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    header: list[str] | None = None
-    for row in rows:
-        if isinstance(row, Mapping):
-            if header is None:
-                header = [str(k) for k in row]
-                writer.writerow(header)
-            writer.writerow(["" if row.get(k) is None else str(row.get(k)) for k in header])
-        else:
-            writer.writerow(["" if v is None else str(v) for v in row])
-    data = buffer.getvalue().encode()
-    if not data:
-        raise UsageError("no rows given")
+    """Rows as a private CSV file under HLRCLI_HOME/spool, written as they come: memory stays flat whatever
+    their number. The caller removes it; the name carries our pid, as the CLI's stdin spools do, so one left by
+    a killed process is swept by the next batch. The job is named by the content, never by this file's name."""
     directory = home / "spool"
     private_dir(directory)
-    path = directory / f"api-{hashlib.sha256(data).hexdigest()[:16]}.csv"
-    if not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+    sweep_spools(directory)
+    fd, name = tempfile.mkstemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-api-", suffix=".csv", dir=directory)
+    path = Path(name)
+    try:
+        # newline="" and "\n": the bytes the rows always made, so a job started by an earlier release resumes.
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            header: list[str] | None = None
+            written = 0
+            for row in rows:
+                if isinstance(row, Mapping):
+                    if header is None:
+                        header = [str(k) for k in row]
+                        writer.writerow(header)
+                    writer.writerow(["" if row.get(k) is None else str(row.get(k)) for k in header])
+                else:
+                    writer.writerow(["" if v is None else str(v) for v in row])
+                written += 1
+        if not written:
+            raise UsageError("no rows given")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -197,21 +203,42 @@ def run_batch(
     resume: bool = False,
     max_cost: float | None = None,
     max_age: float | None = None,
-    output: str | os.PathLike[str] | None = None,
+    per_minute: float | None = None,
+    output: str | os.PathLike[str] | TextIO | None = None,
     format: str | None = None,
     notice: Log = _silent,
     **lookup_opts: Any,
 ) -> BatchOutcome:
     """A batch job over rows (dicts, sequences, or a CSV file's path) with the CLI's guarantees.
 
-    Results go to `output` (a file; its extension picks the format) and stay in the job store: read them with
-    `job_results(outcome.job)`. Raises HlrcliError subclasses (UsageError, ConfigError, …) as the CLI reports them.
+    Rows are read once, as they come (a generator is fine), into a spool file that is removed when the batch
+    ends, however it ends. Results go to `output`: a file (its extension picks the format) or an open text
+    stream (CSV, or `format`), written row by row in input order as each becomes final; and they stay in the
+    job store: read them with `job_results(outcome.job)`. `per_minute` paces requests (the CLI's `--rate`).
+    Raises HlrcliError subclasses (UsageError, ConfigError, …) as the CLI reports them.
     """
+    if per_minute is not None and not per_minute > 0:
+        raise UsageError("per_minute is requests per minute: a number above 0 (the CLI's --rate 300/min is 300)")
+    stream = output if output is not None and hasattr(output, "write") else None
+    if stream is not None and format == Format.xlsx.value:
+        raise UsageError("xlsx is a binary file: give output a path ending in .xlsx")
     settings = _settings(provider)
     providers = _Providers(settings, provider, notice)
+    spool: Path | None = None
     try:
         jobs = Jobs(settings, _Quiet(notice), providers)
-        source = str(rows) if isinstance(rows, str | os.PathLike) else str(_spool(rows, settings.home()))
+        if isinstance(rows, str | os.PathLike):
+            source = os.fspath(rows)
+        else:
+            spool = _spool(rows, settings.home())
+            source = str(spool)
+        # A file's name picks its format; a stream, or nothing at all (the store keeps the rows), is CSV.
+        target: str | None = None
+        fmt: Format | None = Format(format) if format else Format.csv
+        if stream is None:
+            target = os.devnull if output is None else os.fspath(cast("str | os.PathLike[str]", output))
+            if output is not None and not format:
+                fmt = None
         request = BatchRequest(
             source=source,
             kind=kind,
@@ -219,18 +246,22 @@ def run_batch(
             column=column,
             country=country,
             mode=mode,
+            per_minute=per_minute,
             job=job,
             resume=resume,
             max_cost=max_cost,
             max_age=max_age,
             yes=True,
             lookup_opts=lookup_opts,
-            output=str(output) if output is not None else os.devnull,
-            format=Format(format) if format else (None if output is not None else Format.csv),
+            output=target,
+            format=fmt,
+            stdout=stream,
         )
         return jobs.batch(request)
     finally:
         providers.close()
+        if spool is not None:
+            spool.unlink(missing_ok=True)
 
 
 def job_results(job: str) -> Iterator[dict[str, Any]]:

@@ -35,7 +35,7 @@ from hlrcli.config import private_dir
 from hlrcli.errors import ConfigError, DiskFull
 from hlrcli.models import CallbackResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 UNMATCHED = "unmatched"
 TOKEN_PLACEHOLDER = "{HLRCLI_WEBHOOK_TOKEN}"
 _TOKEN_IN_URL = re.compile(r"(?i)([?&]token=)([^&#]*)")
@@ -145,6 +145,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 # One row per input row, the result flattened: the read-only interface for sqlite3, DuckDB and pandas.
+# `cost` is a REAL so SUM() and a DataFrame see a number (providers send it as text); `source` says where the
+# result came from: `provider` (bought for this job, or delivered late) or `store` (reused by --max-age).
 RESULTS_VIEW = """
 CREATE VIEW IF NOT EXISTS results AS
 SELECT r.job AS job, r.idx + 1 AS row, j.provider AS provider, j.kind AS type, r.cells AS input,
@@ -159,8 +161,9 @@ SELECT r.job AS job, r.idx + 1 AS row, j.provider AS provider, j.kind AS type, r
        json_extract(n.result, '$.original_country_code') AS original_country_code,
        json_extract(n.result, '$.is_ported') AS is_ported,
        json_extract(n.result, '$.is_roaming') AS is_roaming,
-       COALESCE(json_extract(n.result, '$.cost'), n.cost) AS cost,
+       CAST(NULLIF(COALESCE(json_extract(n.result, '$.cost'), n.cost), '') AS REAL) AS cost,
        COALESCE(r.error, n.error, json_extract(n.result, '$.error')) AS error,
+       CASE WHEN n.result IS NOT NULL THEN COALESCE(n.source, 'provider') END AS source,
        datetime(n.updated, 'unixepoch') AS checked,
        n.result AS result
 FROM rows r JOIN jobs j ON j.name = r.job
@@ -191,7 +194,13 @@ def _v0_to_v1(db: sqlite3.Connection, home: Path) -> None:
         db.execute("UPDATE jobs SET options = ? WHERE name = ?", (json.dumps(cleaned), name))
 
 
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection, Path], None]] = {0: _v0_to_v1}
+def _v1_to_v2(db: sqlite3.Connection, home: Path) -> None:
+    """The `results` view gains `source` and its `cost` becomes a number: views are not altered, but remade."""
+    db.execute("DROP VIEW IF EXISTS results")
+    db.execute(RESULTS_VIEW)
+
+
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection, Path], None]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def scrub_options(options: dict[str, Any], token: str | None) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""Synthetic HLR result rows for report tests, benchmarks and the sample screenshot.
+"""Synthetic HLR result rows for report tests and benchmarks.
 
-`python -m tests.report_sample` writes docs/report-html.png (and the HTML next to it with --keep) and prints
-the terminal rendering and timings: the figures quoted in the report's documentation come from here.
+`python -m tests.report_sample` prints the terminal rendering of a synthetic report and its timings (the
+figures quoted in the report's documentation come from here); `--png FILE` also screenshots its HTML page (and
+keeps the HTML next to it with --keep). The README's pictures come from a real run (`python docs/screenshots.py`):
+this script refuses to write over them.
 """
 
 from __future__ import annotations
@@ -96,6 +98,12 @@ META: dict[str, Any] = {
 }
 
 
+# Made by docs/screenshots.py from a real batch: synthetic data must never replace them.
+README_PICTURES = frozenset(
+    Path(__file__).resolve().parents[1] / "docs" / name for name in ("report-html.png", "report-terminal.png")
+)
+
+
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -187,15 +195,16 @@ def main() -> None:
     from hlrcli.batch import report
     from hlrcli.batch import report_html as html
 
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description="Time and print a report over synthetic rows.")
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--png", type=Path, default=Path("docs/report-html.png"))
+    parser.add_argument("--png", type=Path, help="also screenshot the synthetic page to this file (Chromium)")
     parser.add_argument("--keep", action="store_true", help="keep the HTML next to the PNG")
     parser.add_argument("--against", action="store_true", help="compare with an older run")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory (slower)")
     args = parser.parse_args()
+    if args.png is not None and args.png.resolve() in README_PICTURES:
+        parser.error(f"{args.png} is a README picture from a real run: `python docs/screenshots.py` makes it")
 
-    old = report.compute(rows(args.rows // 2, seed=3, pending=0.0), currency="EUR") if args.against else None
     data = list(rows(args.rows)) if args.rows <= 200_000 else rows(args.rows)  # a million dicts would not fit
     gc.freeze()  # the sample rows are long-lived: keep collector passes over them out of the timings
     start = time.perf_counter()
@@ -217,6 +226,8 @@ def main() -> None:
         report.compute(rows(args.rows))
         print(f"peak traced memory during compute: {tracemalloc.get_traced_memory()[1] / 2**20:.1f} MiB")
         tracemalloc.stop()
+    if args.png is None:
+        return
     args.png.parent.mkdir(parents=True, exist_ok=True)
     target = args.png.with_suffix(".html")
     target.write_text(page, encoding="utf-8")

@@ -6,9 +6,13 @@ real headless Chromium (skipped, with the reason, where none is installed).
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import random
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -103,9 +107,18 @@ def test_no_rows() -> None:
     assert (rep.rows, rep.distinct, rep.with_result, rep.pending, rep.failed) == (0, 0, 0, 0, 0)
     assert [d.name for d in rep.dimensions] == ["status"]
     assert rep.dimension("status").buckets == ()
-    assert list(report.table_rows(rep)) == []
+    assert [(r["dimension"], r["value"], r["count"]) for r in report.table_rows(rep)] == [
+        ("total", "rows", 0),
+        ("total", "distinct", 0),
+        ("total", "with_result", 0),
+        ("total", "pending", 0),
+        ("total", "uncertain", None),  # plain rows cannot tell; only a job's journal can
+        ("total", "failed", 0),
+        ("cost", "billed", 0),
+        ("cost", "maybe_billed", None),
+    ]
     assert report.summary(rep)["cost"] is None
-    assert report.breakdown_lines(rep) == ["status: —", "networks: —", "cost: none recorded"]
+    assert report.breakdown_lines(rep, 80) == ["status: —", "networks: —", "cost: none recorded"]
     out = console()
     report.render(rep, out)
     assert "no rows" in out.export_text()
@@ -271,50 +284,152 @@ def test_nt_rows() -> None:
 
 
 # flat output -----------------------------------------------------------------------------------------------------
+def flat(dimension: str, value: str, count: int | None, percent: float | None, amount: str | None = None,
+         currency: str | None = None) -> Row:  # fmt: skip
+    return {"dimension": dimension, "value": value, "count": count, "percent": percent, "amount": amount,
+            "currency": currency}  # fmt: skip
+
+
 def test_table_rows_and_summary() -> None:
     rep = report.compute(seven_two_one(), "status,network", currency="EUR")
-    assert list(report.table_rows(rep)) == [
-        {"dimension": "status", "value": "CONNECTED", "count": 7, "percent": 70.0},
-        {"dimension": "status", "value": "ABSENT", "count": 2, "percent": 20.0},
-        {"dimension": "status", "value": "INVALID_MSISDN", "count": 1, "percent": 10.0},
-        {"dimension": "network", "value": "Orange", "count": 5, "percent": 50.0},
-        {"dimension": "network", "value": "SFR", "count": 3, "percent": 30.0},
-        {"dimension": "network", "value": "Free Mobile", "count": 2, "percent": 20.0},
+    rows = list(report.table_rows(rep))
+    assert rows[8:] == [
+        flat("status", "CONNECTED", 7, 70.0),
+        flat("status", "ABSENT", 2, 20.0),
+        flat("status", "INVALID_MSISDN", 1, 10.0),
+        flat("network", "Orange", 5, 50.0),
+        flat("network", "SFR", 3, 30.0),
+        flat("network", "Free Mobile", 2, 20.0),
     ]
     thirds = report.compute(
         [hlr(m, s) for m, s in zip(numbered(3), ("CONNECTED", "ABSENT", "UNDETERMINED"), strict=True)]
     )
-    assert [r["percent"] for r in report.table_rows(thirds)][:3] == [33.33, 33.33, 33.33]
+    assert [r["percent"] for r in report.table_rows(thirds) if r["dimension"] == "status"] == [33.33] * 3
     assert report.summary(rep) == {
         "rows": 10,
         "distinct": 10,
         "distinct_exact": True,
         "with_result": 10,
         "pending": 0,
+        "uncertain": None,
         "failed": 0,
         "with_result_percent": 100.0,
         "cost": "0.1000",
         "currency": "EUR",
         "costs": {"EUR": "0.1000"},
+        "maybe_billed": None,
     }
+
+
+def test_table_rows_start_with_the_headline_figures() -> None:
+    # 10 rows of 8 numbers: 6 with a result (0.01 each), 2 awaited (one of them uncertain), 1 failed, 1 invalid.
+    rows = [hlr(m) for m in numbered(5)] + [hlr("+33600000000")]
+    rows += [hlr(m, "PENDING", None) for m in numbered(2, 10)]
+    rows += [hlr("+33600000020", None, None, error="provider error 500"), {"msisdn": None, "error": "invalid"}]
+    rep = report.compute(rows, currency="EUR").with_journal(uncertain=1, maybe_billed=0.01)
+    head = [r for r in report.table_rows(rep) if r["dimension"] in ("total", "cost")]
+    assert head == [
+        flat("total", "rows", 10, 100.0),
+        flat("total", "distinct", 8, None),  # numbers, not a share of rows
+        flat("total", "with_result", 6, 60.0),
+        flat("total", "pending", 2, 20.0),
+        flat("total", "uncertain", 1, 10.0),
+        flat("total", "failed", 2, 20.0),
+        flat("cost", "billed", 6, 60.0, "0.0600", "EUR"),
+        flat("cost", "maybe_billed", 1, 10.0, "0.0100", "EUR"),
+    ]
+    assert list(report.table_rows(rep))[: len(head)] == head  # first, before every dimension
+    assert report.summary(rep)["uncertain"] == 1 and report.summary(rep)["maybe_billed"] == "0.0100"
+    # Uncertain numbers at a price no answer has told: counted, the amount left empty rather than 0.
+    unknown = report.compute(rows, currency="EUR").with_journal(uncertain=3, maybe_billed=None)
+    maybe = [r for r in report.table_rows(unknown) if r["value"] == "maybe_billed"]
+    assert maybe == [flat("cost", "maybe_billed", 3, 30.0, None, "EUR")]
+    assert unknown.maybe_text() == "at an unknown price"
+    nothing = report.compute(rows, currency="EUR").with_journal(uncertain=0, maybe_billed=None)
+    assert [r["amount"] for r in report.table_rows(nothing) if r["value"] == "maybe_billed"] == ["0.0000"]
+    assert nothing.maybe_text() == ""
+    # Several currencies: a billed row each.
+    mixed = report.compute([*rows, hlr("+33600000030", cost="1.5", currency="USD")], currency="EUR")
+    billed = [(r["count"], r["amount"], r["currency"]) for r in report.table_rows(mixed) if r["value"] == "billed"]
+    assert billed == [(6, "0.0600", "EUR"), (1, "1.5000", "USD")]
+
+
+def test_the_headline_is_the_same_in_every_rendering() -> None:
+    rows = [hlr(m) for m in numbered(7)] + [hlr(m, "PENDING", None) for m in numbered(3, 10)]
+    rep = report.compute(rows, currency="EUR").with_journal(uncertain=2, maybe_billed=0.02)
+    out = console(80)
+    report.render(rep, out)
+    text = out.export_text()
+    assert re.search(r"^maybe billed +up to 0\.0200 EUR +uncertain +2 +20\.0%$", text, re.M), text
+    page = html.page(rep, META, generated=WHEN)
+    assert '<span class="label">Uncertain</span><span class="num">2</span>' in page
+    assert "+ maybe billed up to 0.0200 EUR" in page
+    cmp = report.compare(report.compute(rows, currency="EUR").with_journal(0, None), rep)
+    out = console(80)
+    report.render(cmp, out)
+    assert re.search(r"^uncertain +0 +2 +\+2$", out.export_text(), re.M)
+    # Nothing uncertain: no row for it, the headline stays three lines.
+    out = console(80)
+    report.render(report.compute(rows).with_journal(0, None), out)
+    assert "uncertain" not in out.export_text() and "maybe billed" not in out.export_text()
 
 
 def test_breakdown_lines() -> None:
     rows = seven_two_one() + [hlr(m, "UNDETERMINED", "Bouygues Telecom") for m in numbered(2, 50)]
-    lines = report.breakdown_lines(report.compute(rows, currency="EUR"))
+    lines = report.breakdown_lines(report.compute(rows, currency="EUR"), width=100)
     assert lines == [
         "status: 7 CONNECTED (58.3%) · 2 ABSENT · 2 UNDETERMINED · 1 INVALID_MSISDN",
         "networks: 5 Orange (41.7%) · 3 SFR · 2 Bouygues Telecom",
         "cost: 0.1200 EUR (12 results, 0.0100 per result)",
     ]
-    # Narrow: whole items only, the rest counted.
-    narrow = report.breakdown_lines(report.compute(rows), width=50)
+    # 80 columns: 72 after the "hlrcli: " prefix, one item short of the whole status line.
+    at80 = report.breakdown_lines(report.compute(rows), width=80)
+    assert at80[0] == "status: 7 CONNECTED (58.3%) · 2 ABSENT · 2 UNDETERMINED · +1 more"
+    # Narrow (58 columns, 50 after the "hlrcli: " prefix): whole items only, the rest counted.
+    narrow = report.breakdown_lines(report.compute(rows), width=58)
     assert narrow[0] == "status: 7 CONNECTED (58.3%) · 2 ABSENT · +2 more"
-    assert all(len(line) <= 50 for line in narrow[:2])
+    assert all(len(line) <= 50 for line in narrow)
     # Room for the next item but not for the "+N more" after it: the count of what is left comes first.
-    narrower = report.breakdown_lines(report.compute(rows), width=40)
+    narrower = report.breakdown_lines(report.compute(rows), width=40, prefix=0)
     assert narrower[0] == "status: 7 CONNECTED (58.3%) · +3 more"
-    assert all(len(line) <= 40 for line in narrower[:2])
+    assert all(len(line) <= 40 for line in narrower)
+
+
+LONG = "Telefónica Móviles España, S.A. Unipersonal"
+
+
+def wide_rows() -> list[Row]:
+    """Every breakdown line at its longest: five statuses, long network names with big counts, two currencies."""
+    statuses = ["CONNECTED", "ABSENT", "INVALID_MSISDN", "UNDETERMINED"]
+    rows = [hlr(m, statuses[i % 4], f"{LONG} {i % 5}") for i, m in enumerate(numbered(12_000))]
+    rows += [hlr(m, None, None, error="provider error 500", cost=None) for m in numbered(3, 20_000)]
+    rows += [hlr(m, "ABSENT", "Orange", cost="0.25", currency="USD") for m in numbered(2, 30_000)]
+    return rows
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80, 100, 132])
+def test_breakdown_lines_fit_the_terminal_after_the_notice_prefix(columns: int) -> None:
+    rep = report.compute(wide_rows(), currency="EUR")
+    lines = report.breakdown_lines(rep, width=columns)
+    # What the batch command prints: each line after "hlrcli: ", on a terminal `columns` wide.
+    printed = [report.NOTICE_PREFIX + line for line in lines]
+    assert all(len(line) <= columns for line in printed), max(printed, key=len)
+    status, networks, cost = lines
+    assert status.startswith("status: 3,002 ABSENT (25.0%)")
+    # The first network's count and share always show; its name gives way, and only whole items follow.
+    assert networks.startswith("networks: 2,400 Telef") and "(20.0%)" in networks
+    assert not re.search(r"\d…|\d,\d*…", networks)
+    assert cost.startswith("cost: 120.0000 EUR + 0.5000 USD")
+
+
+def test_breakdown_lines_take_the_terminal_width_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    rep = report.compute(wide_rows(), currency="EUR")
+    monkeypatch.setenv("COLUMNS", "60")
+    assert report.terminal_width() == 60
+    assert max(len(line) for line in report.breakdown_lines(rep)) <= 60 - len(report.NOTICE_PREFIX)
+    assert report.breakdown_lines(rep) == report.breakdown_lines(rep, width=60)
+    monkeypatch.setenv("COLUMNS", "120")
+    assert report.breakdown_lines(rep) == report.breakdown_lines(rep, 120)
 
 
 # compare ---------------------------------------------------------------------------------------------------------
@@ -340,7 +455,34 @@ def test_compare_side_by_side() -> None:
     ]
     assert [c.value for c in cmp.dimension("network").changes] == ["Orange", "SFR", "Free Mobile"]
     rows = list(report.table_rows(cmp))
+    assert [(r["dimension"], r["value"]) for r in rows[:8]] == [
+        *(("total", name) for name in ("rows", "distinct", "with_result", "pending", "uncertain", "failed")),
+        ("cost", "billed"),
+        ("cost", "maybe_billed"),
+    ]
     assert rows[0] == {
+        "dimension": "total",
+        "value": "rows",
+        "old_count": 10,
+        "new_count": 20,
+        "change": 10,
+        "old_percent": 100.0,
+        "new_percent": 100.0,
+        "change_pp": 0.0,
+        "old_amount": None,
+        "new_amount": None,
+        "change_amount": None,
+        "currency": None,
+    }
+    assert rows[4]["change"] is None  # uncertain: neither report was given a journal
+    billed = rows[6]
+    assert (billed["old_amount"], billed["new_amount"], billed["change_amount"], billed["currency"]) == (
+        0.1,
+        0.2,
+        0.1,
+        "EUR",
+    )
+    assert rows[8] == {
         "dimension": "status",
         "value": "CONNECTED",
         "old_count": 7,
@@ -349,6 +491,10 @@ def test_compare_side_by_side() -> None:
         "old_percent": 70.0,
         "new_percent": 60.0,
         "change_pp": -10.0,
+        "old_amount": None,
+        "new_amount": None,
+        "change_amount": None,
+        "currency": None,
     }
     summary = report.summary(cmp)
     assert summary["change"]["rows"] == 10 and summary["change"]["cost"] == "0.1000"
@@ -647,3 +793,29 @@ def test_html_screenshot_is_not_blank(tmp_path: Path) -> None:
     # and the neutral bar blue, which only the charts use (the status strip at the top has the status colours).
     for colour in ("2e9b5a", "e0a21b", "d64545", "9aa5b1", "3e6fb0"):
         assert bytes.fromhex(colour) in colours, colour
+
+
+# The sample script -----------------------------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_sample_script_never_writes_the_readme_pictures(tmp_path: Path) -> None:
+    pictures = {name: hashlib.sha256((ROOT / "docs" / name).read_bytes()).hexdigest()
+                for name in ("report-html.png", "report-terminal.png")}  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cwd = tmp_path / "elsewhere"
+    cwd.mkdir()
+
+    def sample(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "tests.report_sample", "--rows", "300", *args]
+        return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+    # As documented, from any directory: the timings and the report, and no picture (one used to land in docs/).
+    run = sample()
+    assert run.returncode == 0, run.stderr
+    assert "300 rows: compute" in run.stdout
+    assert list(cwd.iterdir()) == []
+    for name in pictures:
+        refused = sample("--png", str(ROOT / "docs" / name))
+        assert refused.returncode == 2 and "docs/screenshots.py" in refused.stderr, refused.stderr
+    assert pictures == {name: hashlib.sha256((ROOT / "docs" / name).read_bytes()).hexdigest() for name in pictures}

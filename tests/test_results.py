@@ -44,7 +44,7 @@ def test_report_counts_each_dimension_from_the_store(live, emu, tmp_path):
     assert ported["yes"] == sum(emu.expected(n)["is_ported"] for n in nums)
     # --by picks dimensions; an unknown one is a usage error naming the choices.
     r = live("report", "r1", "-f", "csv", "--by", "status")
-    assert {row["dimension"] for row in rows_of(r.stdout)} == {"status"}
+    assert {row["dimension"] for row in rows_of(r.stdout)} == {"total", "cost", "status"}
     r = live("report", "r1", "--by", "colour")
     assert r.exit_code == 2 and "status" in r.stderr and len(r.stderr.splitlines()) == 1
 
@@ -63,13 +63,68 @@ def test_report_against_an_earlier_run_and_as_an_html_page(live, emu, tmp_path):
     assert "new" in page and "hlrlookups" in page
 
 
+def test_report_data_starts_with_the_totals_and_the_cost(live, emu, tmp_path):
+    # 20 numbers, a duplicate and an unusable cell; two answers lost after the provider billed them.
+    nums = numbers(20)
+    src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in nums] + [["junk"], [nums[0]]])
+    emu.inject_drop(path="/hlr-lookup", times=2, after_processing=True)
+    r = live("batch", str(src), "-p", "hlrlookups", "--job", "h1", "-o", "h1.csv", "--concurrency", "1")
+    assert r.exit_code == 1 and emu.charge_count() == 20  # the two uncertain ones were billed
+    r = live("report", "h1", "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    rows = rows_of(r.stdout)
+    assert list(rows[0]) == ["dimension", "value", "count", "percent", "amount", "currency"]
+    head = [(row["dimension"], row["value"], row["count"], row["percent"], row["amount"], row["currency"])
+            for row in rows[:8]]  # fmt: skip
+    # One row per distinct number plus the unusable one: 21. The uncertain numbers are awaited, so pending too.
+    assert head == [
+        ("total", "rows", "21", "100.0", "", ""),
+        ("total", "distinct", "20", "", "", ""),
+        ("total", "with_result", "18", "85.71", "", ""),
+        ("total", "pending", "2", "9.52", "", ""),
+        ("total", "uncertain", "2", "9.52", "", ""),
+        ("total", "failed", "1", "4.76", "", ""),
+        ("cost", "billed", "18", "85.71", "0.1800", "EUR"),
+        ("cost", "maybe_billed", "2", "9.52", "0.0200", "EUR"),
+    ]
+    assert {row["dimension"] for row in rows[8:]} >= {"status", "network"}
+    # JSON: the same rows, money a number.
+    data = json.loads(live("report", "h1", "-f", "json").stdout)
+    billed = next(row for row in data if row["value"] == "billed")
+    assert billed["amount"] == 0.18 and billed["count"] == 18 and billed["currency"] == "EUR"
+    # The terminal and the page show the same figures.
+    table = live("report", "h1", "-f", "table").stdout
+    assert re.search(r"^maybe billed +up to 0\.0200 EUR +uncertain +2 +9\.5%$", table, re.M), table
+    assert live("report", "h1", "--html", str(tmp_path / "h1.html"), "-f", "csv").exit_code == 0
+    page = (tmp_path / "h1.html").read_text()
+    assert '<span class="label">Uncertain</span><span class="num">2</span>' in page
+    assert "+ maybe billed up to 0.0200 EUR" in page
+
+
+def test_report_to_an_html_file_name_writes_the_page(live, emu, tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(5)])
+    _batch(live, src, "p1")
+    page = tmp_path / "p1.html"
+    r = live("report", "p1", "-o", str(page))
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == "" and f"wrote {page}" in r.stderr
+    assert page.read_text().startswith("<!doctype html>") and "p1" in page.read_text()
+    # -o names the page: a data format, or a second page, for it is a usage error that names the way out.
+    other = tmp_path / "other.html"
+    for extra in (["-f", "csv"], ["--html", str(other)]):
+        r = live("report", "p1", "-o", str(tmp_path / "x.html"), *extra)
+        assert r.exit_code == 2 and "--html FILE" in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+        assert not (tmp_path / "x.html").exists() and not other.exists()
+
+
 def test_terminal_report_fits_80_columns(live, emu, tmp_path):
     src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(30)])
     _batch(live, src, "t1")
+    live.env(COLUMNS="80")  # a terminal 80 columns wide, whatever the one running the tests is
     r = live("report", "t1", "-f", "table")
     assert r.exit_code == 0, r.stderr
     assert "CONNECTED" in r.stdout and "█" in r.stdout
-    assert max(len(line) for line in r.stdout.splitlines()) <= 100
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80, r.stdout
 
 
 # Diffs -------------------------------------------------------------------------------------------------------------
@@ -191,6 +246,55 @@ def test_results_view_has_one_row_per_input_row(live, emu, tmp_path, isolated):
     db.close()
 
 
+def _readme_sqlite_query() -> str:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Spreadsheets and data tools", 1)[1].split("\n## ", 1)[0]
+    [query] = re.findall(r'^sqlite3 -readonly \S+ \\\n\s*"(.+)"$', section, re.M)
+    return query
+
+
+def test_the_readme_sqlite3_query_runs_on_a_real_store(live, emu, tmp_path, isolated):
+    nums = numbers(12)
+    # The README's job, made the way it says: a month reusing the month before's results (--max-age).
+    _batch(live, write_csv(tmp_path / "nov.csv", ["phone"], [[n] for n in nums[:8]]), "customers-2026-11")
+    src = write_csv(tmp_path / "dec.csv", ["phone"], [[n] for n in nums] + [["junk"], [nums[0]]])
+    _batch(live, src, "customers-2026-12", "--max-age", "30d")
+    query = _readme_sqlite_query()
+    assert "customers-2026-12" in query
+    # Read-only, as the README opens it.
+    db = sqlite3.connect(f"file:{isolated.parent / 'home' / 'jobs.sqlite3'}?mode=ro", uri=True)
+    try:
+        got = {tuple(row) for row in db.execute(query)}
+    finally:
+        db.close()
+    # Input rows: 8 numbers from the store (one of them twice), 4 bought, 1 unusable; 0.01 each, as a number.
+    sources = ["store"] * 8 + ["provider"] * 4 + ["store"]
+    groups = Counter((emu.expected_status(n), s) for n, s in zip([*nums, nums[0]], sources, strict=True))
+    expected = {(status, source, count, round(count * 0.01, 4)) for (status, source), count in groups.items()}
+    assert got == expected | {(None, None, 1, None)}
+
+
+def test_results_view_of_an_earlier_release_is_remade(live, emu, tmp_path, isolated):
+    _batch(live, write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(2)]), "m1")
+    path = isolated.parent / "home" / "jobs.sqlite3"
+    db = sqlite3.connect(path)
+    # Schema 1's view: cost as the provider's text, no source.
+    db.execute("DROP VIEW results")
+    db.execute("CREATE VIEW results AS SELECT n.job AS job, json_extract(n.result, '$.cost') AS cost FROM numbers n")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    assert db.execute("SELECT typeof(cost) FROM results").fetchall() == [("text",), ("text",)]
+    db.close()
+    assert live("jobs", "list").exit_code == 0  # any command opens the store, and migrates it
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        rows = db.execute("SELECT typeof(cost), cost, source FROM results WHERE job = 'm1'").fetchall()
+    finally:
+        db.close()
+    assert rows == [("real", 0.01, "provider")] * 2
+
+
 # Python API ----------------------------------------------------------------------------------------------------------
 def test_python_api_example_from_the_readme(live, emu, tmp_path, capsys):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
@@ -216,3 +320,42 @@ def test_python_api_batch_keeps_the_guarantees(live, emu, tmp_path):
     with pytest.raises(hlrcli.HlrcliError):
         hlrcli.run_batch(rows, job="../escape")
     _ = (csv, io)
+
+
+def test_python_api_batch_streams_its_rows_and_leaves_no_spool(live, emu, tmp_path, isolated):
+    import hlrcli
+
+    spool = isolated.parent / "home" / "spool"
+    nums = numbers(30)
+    given: list[int] = []
+
+    def rows():  # a generator, read once as the batch goes
+        for i, n in enumerate(nums):
+            given.append(i)
+            yield {"id": str(i), "phone": n}
+
+    out = io.StringIO()
+    outcome = hlrcli.run_batch(rows(), job="stream", output=out, format="ndjson", per_minute=60_000)
+    assert outcome.code == 0 and given == list(range(30))
+    # Answered out of order by 8 workers, written in input order.
+    written = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [row["id"] for row in written] == [str(i) for i in range(30)]
+    assert [row["connectivity_status"] for row in written] == [emu.expected_status(n) for n in nums]
+    assert [row["id"] for row in hlrcli.job_results("stream")] == [str(i) for i in range(30)]
+    assert list(spool.iterdir()) == []
+    shown = json.loads(live("jobs", "show", "stream", "-f", "json").stdout)
+    assert shown[0]["run"]["per_minute"] == 60_000  # the pace the job runs (and resumes) at
+
+    # However it ends, the spool goes: an error in the service, in the caller's rows, or a bad argument.
+    def broken():
+        yield {"id": "1", "phone": nums[0]}
+        raise RuntimeError("the caller's source failed")
+
+    with pytest.raises(hlrcli.HlrcliError, match="column"):
+        hlrcli.run_batch([{"id": "1", "phone": nums[0]}], job="nocol", column="mobile")
+    with pytest.raises(RuntimeError, match="source failed"):
+        hlrcli.run_batch(broken(), job="broken")
+    with pytest.raises(hlrcli.HlrcliError, match="per_minute"):
+        hlrcli.run_batch([{"phone": nums[0]}], per_minute=0)
+    assert list(spool.iterdir()) == []
+    assert emu.charge_count() == 30

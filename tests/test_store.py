@@ -72,6 +72,9 @@ def test_a_store_written_by_the_first_release_opens_and_migrates(tmp_path: Path)
         assert stat.S_IMODE((home / "jobs.sqlite3").stat().st_mode) == 0o600
         # The read-only view exists for sqlite3/DuckDB/pandas users.
         assert store.query("SELECT COUNT(*) FROM results WHERE job = 'v0-sync'")[0][0] == 11
+        # This release's view: cost a number, source where the result came from (v0 did not record it).
+        view = store.query("SELECT typeof(cost), source FROM results WHERE job = 'v0-sync' ORDER BY row")
+        assert [tuple(r) for r in view] == [("real", "provider")] * 10 + [("null", None)]
     finally:
         store.close()
     # Opening again is a no-op: the version is current.

@@ -10,8 +10,10 @@ per-input-row export repeats a duplicate number's result, cost included, on ever
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from math import log
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -188,6 +190,12 @@ class Report:
     costs: Mapping[str, Decimal]  # currency ("" when the rows did not say) → sum of the rows' cost
     dimensions: tuple[Dimension, ...]
     top: int = TOP
+    cost_rows: Mapping[str, int] = field(default_factory=dict)  # currency → rows whose cost was counted
+    currency_default: str = ""  # the currency of rows that did not say (the caller's)
+    # Rows cannot tell a request whose answer was lost from one still awaited: only the job's journal knows.
+    # None until `with_journal` gives them (a report over plain rows leaves them unknown).
+    uncertain: int | None = None  # sent, no usable answer, may have been billed (awaited: also counted pending)
+    maybe_costs: Mapping[str, Decimal] | None = None  # currency → what those may have cost; None: unknown
 
     def dimension(self, name: str) -> Dimension:
         for dim in self.dimensions:
@@ -215,6 +223,32 @@ class Report:
             return "none"
         return " + ".join(f"{total:.4f} {cur}".rstrip() for cur, total in sorted(self.costs.items()))
 
+    @property
+    def maybe_cost(self) -> Decimal | None:
+        """What uncertain requests may have cost, in one currency; None when unknown or in several."""
+        if self.maybe_costs is None or len(self.maybe_costs) > 1:
+            return None
+        return sum(self.maybe_costs.values(), Decimal(0))
+
+    def maybe_text(self) -> str:
+        """`up to 0.0300 EUR`, `at an unknown price`, or "" when nothing may have been billed (or nobody knows)."""
+        if self.maybe_costs is None:
+            return "at an unknown price" if self.uncertain else ""
+        amounts = [(cur, total) for cur, total in sorted(self.maybe_costs.items()) if total]
+        if not amounts:
+            return ""
+        return "up to " + " + ".join(f"{total:.4f} {cur}".rstrip() for cur, total in amounts)
+
+    def with_journal(self, uncertain: int, maybe_billed: float | Decimal | None) -> Report:
+        """This report with the job journal's figures the rows cannot give: how many numbers are uncertain
+        and what they may have cost (in the report's currency). No amount, or 0, for uncertain numbers means
+        the price is not known (no answer has told it yet)."""
+        amount = Decimal(str(maybe_billed)) if maybe_billed else Decimal(0)
+        maybe: dict[str, Decimal] | None = {self.currency_default: amount} if amount else {}
+        if uncertain and not amount:
+            maybe = None
+        return replace(self, uncertain=uncertain, maybe_costs=maybe)
+
 
 class Tally:
     """Accumulates rows one at a time; `report()` at any point. For callers that already stream the rows
@@ -234,6 +268,7 @@ class Tally:
         self.cost_counts: dict[tuple[Any, str], int] = {}
         self.combos: dict[tuple[Any, ...], int] = {}
         self.cost_sums: dict[str, Decimal] = {}
+        self.cost_rows: dict[str, int] = {}
         self._keys: Keys | None = None
 
     def add(self, row: Mapping[str, Any]) -> None:
@@ -317,6 +352,7 @@ class Tally:
             except InvalidOperation:
                 continue  # not a number: nothing to add, and nothing worth failing a report for
             self.cost_sums[currency] = self.cost_sums.get(currency, Decimal(0)) + amount
+            self.cost_rows[currency] = self.cost_rows.get(currency, 0) + n
         self.cost_counts = {}
 
     def _label(self, name: str, value: Any) -> str:
@@ -357,6 +393,8 @@ class Tally:
             costs={cur: total for cur, total in sorted(self.cost_sums.items())},
             dimensions=tuple(chosen),
             top=top,
+            cost_rows=dict(sorted(self.cost_rows.items())),
+            currency_default=self.currency,
         )
 
 
@@ -495,42 +533,162 @@ def compare(old: Report, new: Report) -> Comparison:
 
 
 # Flat output (CSV / JSON) ----------------------------------------------------------------------------------------
+TOTAL, COST = "total", "cost"  # the dimension names of the headline rows (no counted dimension has them)
+TOTALS = ("rows", "distinct", "with_result", "pending", "uncertain", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """A headline figure as a flat row: a `total` count, or a `cost` with the rows it covers and its amount."""
+
+    dimension: str
+    value: str
+    count: int | None  # None: what was given cannot tell (uncertain numbers, without the job's journal)
+    amount: Decimal | None = None  # cost rows only; None: not known
+    currency: str | None = None
+
+
+def headline(report: Report) -> list[Headline]:
+    """The headline figures as rows, computed here once for every rendering that lists them: the totals (rows,
+    distinct numbers, with result, pending, uncertain, failed), then the cost billed and the cost maybe billed
+    (uncertain requests), one row per currency; a cost row's count is how many rows or numbers it covers."""
+    counts = {
+        "rows": report.rows,
+        "distinct": report.distinct,
+        "with_result": report.with_result,
+        "pending": report.pending,
+        "uncertain": report.uncertain,
+        "failed": report.failed,
+    }
+    out = [Headline(TOTAL, name, counts[name]) for name in TOTALS]
+    default = report.currency_default or None
+    if report.costs:
+        out += [
+            Headline(COST, "billed", report.cost_rows.get(cur, 0), total, cur or None)
+            for cur, total in report.costs.items()
+        ]
+    else:
+        out.append(Headline(COST, "billed", 0, Decimal(0), default))
+    if report.maybe_costs:
+        out += [
+            Headline(COST, "maybe_billed", report.uncertain, total, cur or None)
+            for cur, total in report.maybe_costs.items()
+        ]
+    else:
+        # {}: nothing may have been billed. None: uncertain numbers at a price no answer has told, or (no
+        # journal given) nobody knows; the amount stays empty rather than claim 0.
+        zero = Decimal(0) if report.maybe_costs is not None else None
+        out.append(Headline(COST, "maybe_billed", report.uncertain, zero, default))
+    return out
+
+
+def _share(h: Headline, rows: int) -> float | None:
+    # Distinct numbers are not a share of the rows (a duplicate is one number of two rows).
+    if h.count is None or h.value == "distinct":
+        return None
+    return round(_percent(h.count, rows), 2)
+
+
+def _amount(amount: Decimal | None) -> float | None:
+    # A float rounded to what providers price in: JSON has no decimal type, and a number is what a script wants.
+    return None if amount is None else round(float(amount), 4)
+
+
 def table_rows(report: Report | Comparison) -> Iterator[dict[str, Any]]:
-    """One dict per (dimension, value). A report: dimension, value, count, percent. A comparison: dimension,
-    value, old_count, new_count, change, old_percent, new_percent, change_pp. Percentages have 2 decimals."""
+    """The headline figures (dimension `total`, then `cost`), then one dict per (dimension, value).
+
+    A report: dimension, value, count, percent, amount, currency (the last two for cost rows only; `amount` is
+    money, a number in JSON). A comparison: dimension, value, old_count, new_count, change, old_percent,
+    new_percent, change_pp, old_amount, new_amount, change_amount, currency. Percentages have 2 decimals.
+    """
     if isinstance(report, Comparison):
-        for dc in report.dimensions:
-            for ch in dc.changes:
-                yield {
-                    "dimension": dc.name,
-                    "value": ch.value,
-                    "old_count": ch.old,
-                    "new_count": ch.new,
-                    "change": ch.delta,
-                    "old_percent": round(ch.old_percent, 2),
-                    "new_percent": round(ch.new_percent, 2),
-                    "change_pp": round(ch.delta_pp, 2),
-                }
+        yield from _comparison_rows(report)
         return
+    for h in headline(report):
+        yield {
+            "dimension": h.dimension,
+            "value": h.value,
+            "count": h.count,
+            "percent": _share(h, report.rows),
+            # A string with 4 decimals: exact in CSV (0.1000, not 0.1); the JSON writer makes money a number.
+            "amount": None if h.amount is None else f"{h.amount:.4f}",
+            "currency": h.currency,
+        }
     for dim in report.dimensions:
         for b in dim.buckets:
-            yield {"dimension": dim.name, "value": b.value, "count": b.count, "percent": round(b.percent, 2)}
+            yield {
+                "dimension": dim.name,
+                "value": b.value,
+                "count": b.count,
+                "percent": round(b.percent, 2),
+                "amount": None,
+                "currency": None,
+            }
+
+
+def _comparison_rows(cmp: Comparison) -> Iterator[dict[str, Any]]:
+    old = {(h.dimension, h.value, h.currency): h for h in headline(cmp.old)}
+    new = {(h.dimension, h.value, h.currency): h for h in headline(cmp.new)}
+    # Both runs' figures in one order: the totals, then each cost kind with the currencies of either run.
+    order = {(TOTAL, name): i for i, name in enumerate(TOTALS)} | {(COST, "billed"): 10, (COST, "maybe_billed"): 11}
+    keys = sorted(set(old) | set(new), key=lambda k: (order[k[0], k[1]], k[2] or ""))
+    for key in keys:
+        dimension, value, currency = key
+        o, n = old.get(key), new.get(key)
+        # A currency only one run has: the other run had none of it.
+        oc, nc = (o.count if o else 0), (n.count if n else 0)
+        oa = o.amount if o else (Decimal(0) if dimension == COST else None)
+        na = n.amount if n else (Decimal(0) if dimension == COST else None)
+        o_pct = _share(o or Headline(dimension, value, 0), cmp.old.rows)
+        n_pct = _share(n or Headline(dimension, value, 0), cmp.new.rows)
+        yield {
+            "dimension": dimension,
+            "value": value,
+            "old_count": oc,
+            "new_count": nc,
+            "change": None if oc is None or nc is None else nc - oc,
+            "old_percent": o_pct,
+            "new_percent": n_pct,
+            "change_pp": None if o_pct is None or n_pct is None else round(n_pct - o_pct, 2),
+            "old_amount": _amount(oa),
+            "new_amount": _amount(na),
+            "change_amount": None if oa is None or na is None else _amount(na - oa),
+            "currency": currency,
+        }
+    for dc in cmp.dimensions:
+        for ch in dc.changes:
+            yield {
+                "dimension": dc.name,
+                "value": ch.value,
+                "old_count": ch.old,
+                "new_count": ch.new,
+                "change": ch.delta,
+                "old_percent": round(ch.old_percent, 2),
+                "new_percent": round(ch.new_percent, 2),
+                "change_pp": round(ch.delta_pp, 2),
+                "old_amount": None,
+                "new_amount": None,
+                "change_amount": None,
+                "currency": None,
+            }
 
 
 def _summary(report: Report) -> dict[str, Any]:
-    cost = report.cost
+    cost, maybe = report.cost, report.maybe_cost
     return {
         "rows": report.rows,
         "distinct": report.distinct,
         "distinct_exact": report.distinct_exact,
         "with_result": report.with_result,
         "pending": report.pending,
+        "uncertain": report.uncertain,
         "failed": report.failed,
         "with_result_percent": round(_percent(report.with_result, report.rows), 2),
         # A string: JSON has no decimal type, and a float would print 25.000000000000004.
         "cost": None if cost is None else f"{cost:.4f}",
         "currency": report.currency,
         "costs": {cur: f"{total:.4f}" for cur, total in report.costs.items()},
+        "maybe_billed": None if maybe is None else f"{maybe:.4f}",
     }
 
 
@@ -539,7 +697,8 @@ def summary(report: Report | Comparison) -> dict[str, Any]:
     if isinstance(report, Comparison):
         old, new = _summary(report.old), _summary(report.new)
         change: dict[str, Any] = {
-            k: new[k] - old[k] for k in ("rows", "distinct", "with_result", "pending", "failed", "with_result_percent")
+            k: None if new[k] is None or old[k] is None else new[k] - old[k]
+            for k in ("rows", "distinct", "with_result", "pending", "uncertain", "failed", "with_result_percent")
         }
         change["with_result_percent"] = round(change["with_result_percent"], 2)
         o, n = report.old.cost, report.new.cost
@@ -626,6 +785,10 @@ def _headline(report: Report) -> RenderableType:
         "[bold]distinct[/]", _distinct_text(report), "[bold]pending[/]", _int(report.pending), share(report.pending)
     )
     grid.add_row("[bold]cost[/]", report.cost_text(), "[bold]failed[/]", _int(report.failed), share(report.failed))
+    maybe = report.maybe_text()
+    if report.uncertain or maybe:
+        uncertain = report.uncertain or 0
+        grid.add_row("[bold]maybe billed[/]", maybe or "none", "[bold]uncertain[/]", _int(uncertain), share(uncertain))
     return grid
 
 
@@ -672,9 +835,19 @@ def _comparison_headline(cmp: Comparison) -> RenderableType:
         ("failed", old.failed, new.failed),
     ):
         table.add_row(f"[bold]{label}[/]", _int(o), _int(n), _signed(n - o))
+    if old.uncertain or new.uncertain:
+        ou, nu = old.uncertain, new.uncertain
+        table.add_row(
+            "[bold]uncertain[/]",
+            "—" if ou is None else _int(ou),
+            "—" if nu is None else _int(nu),
+            "" if ou is None or nu is None else _signed(nu - ou),
+        )
     oc, nc = old.cost, new.cost
     delta = f"{nc - oc:+.4f}".replace("-", "−") if oc is not None and nc is not None else ""
     table.add_row("[bold]cost[/]", old.cost_text(), new.cost_text(), delta)
+    if old.maybe_text() or new.maybe_text():
+        table.add_row("[bold]maybe billed[/]", old.maybe_text() or "none", new.maybe_text() or "none", "")
     return table
 
 
@@ -719,25 +892,54 @@ def render(report: Report | Comparison, console: Console) -> None:
         console.print(_dimension_table(dim, width))
 
 
-def breakdown_lines(report: Report, width: int = 80) -> list[str]:
+# Every notice on stderr starts with this (`Ctx.notice`); the breakdown's lines are notices.
+NOTICE_PREFIX = "hlrcli: "
+SHORT_NAME = 8  # a breakdown item's name is never shortened below this (with its "…")
+
+
+def terminal_width(stream: Any = None) -> int:
+    """The columns of the terminal on `stream` (default stderr, where notices go: stdout is often a file):
+    $COLUMNS when set, as everywhere else; else the terminal's; else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size((stream or sys.stderr).fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def breakdown_lines(report: Report, width: int | None = None, *, prefix: int = len(NOTICE_PREFIX)) -> list[str]:
     """Three lines for the end of a batch: status counts, top 3 current networks, cost. Plain text, no markup.
 
-    An NT job's first line counts number types instead: OK/FAILED says little about a number-type lookup.
+    `width` is the terminal's (default: `terminal_width()`); each line fits in `width - prefix`, what is left
+    once the notice prefix is printed before it, so nothing wraps. An NT job's first line counts number types
+    instead: OK/FAILED says little about a number-type lookup.
     """
+    room = max(1, (terminal_width() if width is None else width) - prefix)
     first = "status"
     if report.has("number_type") and any(b.value != NONE_LABEL for b in report.dimension("number_type").buckets):
         first = "number_type"
-    lines = [_breakdown(report, first, "status" if first == "status" else "types", None, width)]
-    lines.append(_breakdown(report, "network", "networks", 3, width))
-    cost = report.cost_text()
-    per = ""
+    lines = [_breakdown(report, first, "status" if first == "status" else "types", None, room)]
+    lines.append(_breakdown(report, "network", "networks", 3, room))
+    lines.append(_cost_line(report, room))
+    # Only a terminal narrower than any sensible line gets here: cut rather than wrap.
+    return [ellipsize(line, room) for line in lines]
+
+
+def _cost_line(report: Report, room: int) -> str:
+    if not report.costs:
+        return "cost: none recorded"
+    line = f"cost: {report.cost_text()}"
     if report.cost is not None and report.with_result:
         per = f" ({_int(report.with_result)} results, {report.cost / report.with_result:.4f} per result)"
-    lines.append(f"cost: {cost}{per}" if report.costs else "cost: none recorded")
-    return lines
+        # The per-result figure is the first thing to go where the total alone fits.
+        if len(line) + len(per) <= room:
+            line += per
+    return line
 
 
-def _breakdown(report: Report, name: str, title: str, limit: int | None, width: int) -> str:
+def _breakdown(report: Report, name: str, title: str, limit: int | None, room: int) -> str:
     if not report.has(name):
         return f"{title}: —"
     buckets = [b for b in report.dimension(name).buckets if b.count and b.value != NONE_LABEL]
@@ -745,14 +947,25 @@ def _breakdown(report: Report, name: str, title: str, limit: int | None, width: 
         buckets = [b for b in buckets if not b.value.startswith("other (")][:limit]
     if not buckets:
         return f"{title}: —"
-    parts = [f"{_int(b.count)} {ellipsize(b.value, 24)}" for b in buckets]
-    parts[0] += f" ({_pct(buckets[0].percent)})"
-    line = f"{title}: {parts[0]}"
+
+    def more(rest: int) -> str:
+        return f" · +{rest} more" if rest else ""
+
+    # The first item always shows, count and share whole: its name gives way first (down to SHORT_NAME), then
+    # the "+N more" after it.
+    head, share = f"{title}: {_int(buckets[0].count)} ", f" ({_pct(buckets[0].percent)})"
+    name = buckets[0].value
+    shortest = min(len(name), SHORT_NAME)
+    fit = room - len(head) - len(share) - len(more(len(buckets) - 1))
+    if fit < shortest:
+        fit = max(shortest, room - len(head) - len(share))
+    line = head + ellipsize(name, min(24, fit)) + share
+    parts = [f"{_int(b.count)} {ellipsize(b.value, 24)}" for b in buckets[1:]]
     # Whole items only: a count cut in half reads as a different count.
-    for i, part in enumerate(parts[1:], start=1):
+    for i, part in enumerate(parts):
         rest = len(parts) - i - 1
-        reserve = len(f" · +{rest} more") if rest else 0
-        if len(line) + 3 + len(part) + reserve > width:
-            return f"{line} · +{len(parts) - i} more"
+        if len(line) + 3 + len(part) + len(more(rest)) > room:
+            tail = more(len(parts) - i)
+            return line + tail if len(line) + len(tail) <= room else line
         line += f" · {part}"
     return line

@@ -211,10 +211,12 @@ def _figures(report: Report, against: Report | None) -> str:
 
     distinct = _int(report.distinct) if report.distinct_exact else f"≈ {_int(report.distinct)}"
     cost = report.cost
+    maybe = report.maybe_text()
+    cost_notes = [_cost_note(report, against), f"+ maybe billed {maybe}" if maybe else ""]
     if cost is not None:
-        cost_figure = _figure("Cost", money(cost), [_cost_note(report, against)], report.currency or "")
+        cost_figure = _figure("Cost", money(cost), cost_notes, report.currency or "")
     else:
-        cost_figure = _figure("Cost", report.cost_text(), [_cost_note(report, against)])
+        cost_figure = _figure("Cost", report.cost_text(), cost_notes)
     parts = [
         _figure("Rows", _int(rows), was(rows, against.rows if against else None)),
         _figure("Distinct numbers", distinct, was(report.distinct, against.distinct if against else None)),
@@ -223,8 +225,13 @@ def _figures(report: Report, against: Report | None) -> str:
         ),
         _figure("Pending", _int(report.pending), notes(report.pending, against.pending if against else None)),
         _figure("Failed", _int(report.failed), notes(report.failed, against.failed if against else None)),
-        cost_figure,
     ]
+    if report.uncertain or (against is not None and against.uncertain):
+        # Only where the journal has some: sent, no usable answer, may have been billed (and still awaited).
+        uncertain = report.uncertain or 0
+        before = against.uncertain if against is not None else None
+        parts.append(_figure("Uncertain", _int(uncertain), [*notes(uncertain, before), "may have been billed"]))
+    parts.append(cost_figure)
     return f'<section class="figures" aria-label="Headline figures">{"".join(parts)}</section>'
 
 

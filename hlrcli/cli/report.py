@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hlrcli.cli.common import Ctx, command
 from hlrcli.cli.jobs import JobArg, _complete_job
+from hlrcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from hlrcli.batch.report import Report
 
 app = typer.Typer()
+HTML_SUFFIXES = (".html", ".htm")
 
 
 @command(app, "report", uses=("data",))
@@ -44,19 +50,40 @@ def report(
 ) -> None:
     """Counts and percentages by status, network, country, porting, roaming, number type and error, plus cost.
 
-    On a terminal: tables with bars. Piped or with -f csv|json|ndjson: one row per (dimension, value).
+    On a terminal: the headline figures and tables with bars. Piped or with -f csv|json|ndjson: the headline
+    figures as rows (dimension total, then cost), then one row per (dimension, value). -o FILE.html writes the
+    HTML page instead (as --html FILE, with nothing else printed).
     """
     from hlrcli.batch.report import compare, render, table_rows
     from hlrcli.output import Format, open_output
 
-    current, old, meta = ctx.jobs().report(name, by, against)
+    page_to = html
+    data = True
+    if ctx.output is not None and Path(ctx.output).suffix.lower() in HTML_SUFFIXES:
+        # `-o report.html` can only mean the page: the data formats have their own extensions.
+        if html is not None:
+            raise UsageError(f"-o {ctx.output} is the HTML page already: give --html FILE or -o FILE.html, not both")
+        if ctx.fmt_flag is not None:
+            raise UsageError(
+                f"-o {ctx.output} writes the HTML page, not {ctx.fmt_flag.value}: "
+                f"give -o FILE.{ctx.fmt_flag.value} for the data, --html FILE for the page"
+            )
+        page_to, data = ctx.output, False
+
+    jobs = ctx.jobs()
+    current, old, meta = jobs.report(name, by, against)
+    current = _journaled(current, jobs.show(name))
+    if old is not None and against is not None:
+        old = _journaled(old, jobs.show(against))
     result = compare(old, current) if old is not None else current
-    if html is not None:
+    if page_to is not None:
         from hlrcli.batch.report_html import page
 
-        with open_output(html, None) as fh:
+        with open_output(page_to, None) as fh:
             fh.write(page(current, meta, against=old))
-        ctx.notice(f"wrote {html}")
+        ctx.notice(f"wrote {page_to}")
+    if not data:
+        return
     if ctx.fmt is Format.table:
         from rich.console import Console
 
@@ -64,3 +91,8 @@ def report(
             render(result, Console(file=stream, no_color=None, soft_wrap=False))
         return
     ctx.emit(table_rows(result))
+
+
+def _journaled(report: Report, job: Mapping[str, Any]) -> Report:
+    """The report with the figures only the job's journal has: uncertain numbers and what they may have cost."""
+    return report.with_journal(int(job.get("uncertain") or 0), job.get("maybe_billed"))
