@@ -30,11 +30,11 @@ from phonenumbers import (
     timezone,
 )
 
-from hlrcli.batch.engine import RowShaper
 from hlrcli.batch.reader import open_input
+from hlrcli.batch.rows import RowShaper
 from hlrcli.config import Settings
 from hlrcli.numbers import _parse_plus_digits, check, normalise, parse_plus_digits, region_and_type
-from hlrcli.output import CsvWriter
+from hlrcli.output import CsvWriter, Style
 from hlrcli.providers.offline import (
     NT_CONSTANTS,
     NT_FIELDS,
@@ -344,10 +344,12 @@ def test_a_formula_cell_is_never_sent_to_a_paid_provider(live, emu):
 
 
 # Batch CSV: written by the workers, byte for byte what the shaper and CsvWriter write ----------------------------
-def _expected_csv(header: list[str], rows: list[list[str]], number_at: int, country: str | None) -> str:
-    shaper = RowShaper(header, "nt", "sync", "offline")
+def _expected_csv(
+    header: list[str], rows: list[list[str]], number_at: int, country: str | None, style: Style | None = None
+) -> str:
+    shaper = RowShaper(header, "nt", "offline")
     buf = io.StringIO()
-    out = CsvWriter(buf, columns=shaper.columns)
+    out = CsvWriter(buf, columns=shaper.columns, style=style)
     provider = Offline(Settings({}))
     for cells in rows:
         result = provider.nt(normalise(cells[number_at], country))
@@ -358,38 +360,46 @@ def _expected_csv(header: list[str], rows: list[list[str]], number_at: int, coun
 
 
 @pytest.mark.parametrize(
-    "header",
+    ("header", "parallel", "delimiter", "raw"),
     [
-        ["id", "name", "phone"],
-        ["phone"],
-        ["number", "id", "result_id", "phone"],  # clashing names: renamed result columns, one overwritten
-        ["phone", "x", "x"],  # a repeated input column
+        (["id", "name", "phone"], True, ",", False),  # worker processes from 1 MiB of input on
+        (["id", "name", "phone"], False, ";", False),
+        (["phone"], False, ",", True),
+        (["number", "id", "result_id", "phone"], False, ",", False),  # clashing names: renamed result columns
+        (["phone", "x", "x"], False, "\t", False),  # a repeated input column
     ],
 )
-@pytest.mark.parametrize("parallel", [False, True])
-def test_offline_batch_csv_is_what_the_row_shaper_and_csv_writer_write(cli, tmp_path, header, parallel):
+def test_offline_batch_csv_is_what_the_row_shaper_and_csv_writer_write(cli, tmp_path, header, parallel, delimiter,
+                                                                         raw):  # fmt: skip
     rnd = random.Random(len(header))
-    cells = [raw for raw, country in CASES if country is None]
+    cells = [raw_cell for raw_cell, country in CASES if country is None]
     width = len(header)
     at = header.index("phone")
     rows: list[list[str]] = []
     size = 0
-    while size < (1_400_000 if parallel else 200_000):  # worker processes from 1 MiB of input on
+    while size < (1_200_000 if parallel else 60_000):
         i = len(rows)
-        kinds = [f"v{i}", f'a "quoted", value {i}', f"line\nbreak {i}", ""]
-        row = [kinds[j % len(kinds)] for j in range(width)]
+        # Quotes, line breaks, a bare CR, empty cells, and cells a spreadsheet would run (defused unless --raw).
+        kinds = [f"v{i}", f'a "quoted", value {i}', f"line\nbreak {i}", "", f"=HYPERLINK({i})", "-2+3", f"cr\r{i}"]
+        row = [kinds[(i + j) % len(kinds)] for j in range(width)]
         row[at] = rnd.choice(cells) if i % 9 else "+49 178 8735001"
         rows.append(row)
         size += sum(len(c) + 3 for c in row)
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows([header, *rows])
+    plain = csv.writer(buf, lineterminator="\n", delimiter=delimiter)
+    quoted = csv.writer(buf, lineterminator="\n", delimiter=delimiter, quoting=csv.QUOTE_ALL)
+    for row in [header, *rows]:
+        (quoted if any("\r" in c for c in row) else plain).writerow(row)  # a bare CR is only safe in quotes
     src = tmp_path / "in.csv"
     src.write_text(buf.getvalue(), encoding="utf-8")
     assert (src.stat().st_size > 1 << 20) is parallel
-    r = cli("batch", str(src), "-p", "offline", "-t", "nt", "--column", "phone", "-o", str(tmp_path / "out.csv"))
+    args = ["batch", str(src), "-p", "offline", "-t", "nt", "--column", "phone", "-o", str(tmp_path / "out.csv")]
+    r = cli(*args, *(["--raw"] if raw else []))
     assert r.exit_code == 0, r.stderr
     read = list(open_input(str(src), "phone").rows())  # as the batch reads them (blank rows skipped)
-    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == _expected_csv(header, read, at, None)
+    style = Style(delimiter=delimiter, raw=raw)
+    with open(tmp_path / "out.csv", encoding="utf-8", newline="") as fh:  # a CR inside a cell stays a CR
+        assert fh.read() == _expected_csv(header, read, at, None, style)
 
 
 def test_offline_batch_json_is_unchanged(cli, tmp_path):
@@ -400,5 +410,5 @@ def test_offline_batch_json_is_unchanged(cli, tmp_path):
     assert r.exit_code == 0, r.stderr
     got = [json.loads(line) for line in r.stdout.splitlines()]
     kept = [c for c in cells if c.strip()]  # blank lines are no rows
-    assert [g["number"] for g in got] == [reference_nt(c, None)[0] for c in kept]
+    assert [g["msisdn"] for g in got] == [reference_nt(c, None)[0] for c in kept]
     assert [g["regions"] for g in got] == [list(reference_nt(c, None)[8]) for c in kept]

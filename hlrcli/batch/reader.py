@@ -18,6 +18,7 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import os
 import re
 import sys
@@ -208,13 +209,20 @@ def _spool(stream: BinaryIO, directory: Path | None) -> tuple[Path, str]:
 
 
 def _sniff(sample: str) -> str:
-    lines = [ln for ln in sample.splitlines()[:20] if ln.strip()]
-    if not lines:
-        return ","
+    """The delimiter that splits the first rows into the same number (> 1) of fields. Rows, not lines: a quoted
+    cell may hold a line break (or a bare CR) and the delimiter itself."""
     best, best_score = ",", 0
     for delim in DELIMITERS:
-        widths = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
-        # A real delimiter splits every line into the same number (> 1) of fields.
+        try:
+            rows = [r for r in itertools.islice(csv.reader(io.StringIO(sample, newline=""), delimiter=delim), 22)
+                    if any(c.strip() for c in r)]  # fmt: skip
+        except csv.Error:
+            continue
+        if len(rows) > 2:
+            rows = rows[:-1]  # the sample may end inside its last row
+        if not rows:
+            continue
+        widths = [len(r) for r in rows[:20]]
         score = min(widths) if len(set(widths)) == 1 else min(widths) - 1
         if score > best_score and min(widths) > 1:
             best, best_score = delim, score
