@@ -7,10 +7,8 @@ import hmac
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import requests
 
 from hlrcli import payloads
 from hlrcli.config import Settings
@@ -36,6 +34,9 @@ from hlrcli.models import (
 from hlrcli.numbers import Number
 from hlrcli.providers.base import HttpProvider, Pricer, Runtime
 
+if TYPE_CHECKING:  # requests loads when a request is made, not for `providers` or `--help`
+    import requests
+
 # kind -> (single endpoint, bulk endpoint, single body key, bulk body key, result class)
 ENDPOINTS: dict[str, tuple[str, str, str, str, type]] = {
     "hlr": ("/hlr-lookup", "/hlr-lookups", "msisdn", "msisdns", HlrResult),
@@ -50,8 +51,9 @@ def digest_signature(secret: str, path: str, timestamp: str, method: str, body: 
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
 
 
-class HlrLookupsAuth(requests.auth.AuthBase):
-    """Digest (HMAC of path, timestamp, method and the exact body) or the hashed X-Basic header."""
+class HlrLookupsAuth:
+    """Digest (HMAC of path, timestamp, method and the exact body) or the hashed X-Basic header: a callable
+    requests runs on each prepared request (its AuthBase protocol)."""
 
     def __init__(self, key: str, secret: str, mode: str, base_url: str) -> None:
         self.key, self.secret, self.mode = key, secret, mode
