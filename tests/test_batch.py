@@ -247,12 +247,12 @@ def test_table_refused_for_big_inputs(live, emu, tmp_path):
 def test_429_storm_every_number_submitted_once(live, emu, tmp_path):
     nums = numbers(3000)
     src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in nums])
-    emu.inject(429, headers={"Retry-After": "0"}, path="/hlr-lookups", times=4)
+    emu.inject(429, headers={"Retry-After": "0"}, path="/hlr-lookups", times=2)  # each halves the pace
     r = live("batch", str(src), "-p", "hlrlookups", "--mode", "async", "--retries", "6")
     assert r.exit_code == 0, r.stderr
     charged = emu.charged_numbers("hlrlookups")
     assert len(charged) == 3000 and max(charged.values()) == 1
-    assert len(emu.requests_to("/hlr-lookups")) == 3 + 4
+    assert len(emu.requests_to("/hlr-lookups")) == 3 + 2
 
 
 def test_5xx_and_dropped_answers_lose_no_row(live, emu, tmp_path):

@@ -438,7 +438,7 @@ AFF_CALLBACK = {"id": "77", "reference": "r77", "msisdn": "491788735001", "netwo
 
 
 def test_receiver_answers_503_beyond_max_connections(serve: Any) -> None:
-    server, _ = serve(max_connections=2)
+    server, _ = serve(max_connections=2, slot_wait=0.2)
     body = json.dumps(AFF_CALLBACK).encode()
     slow = []
     for i in range(2):  # two senders that hold their slot: headers sent, body not yet

@@ -54,6 +54,7 @@ DEFAULT_MAX_BODY = 8 * 1024 * 1024  # hlr-lookups' biggest delivery (1000 result
 DEFAULT_MAX_CONNECTIONS = 16  # bodies read at once: bounds memory at max_body × this
 # Providers give up on an answer after 10 s; a client slower than this is not a provider.
 READ_TIMEOUT = 15.0
+SLOT_WAIT = 5.0  # seconds a request waits for a free connection slot before it is answered 503 (retry later)
 READ_DEADLINE = 30.0  # headers and body, in total: a slow drip of bytes does not keep a connection open
 # Types that cannot carry a result; anything else (JSON, form, multipart, text, none) is read by its content.
 REFUSED_TYPES = ("image/", "audio/", "video/", "font/", "application/xml", "text/xml", "application/pdf",
@@ -90,8 +91,10 @@ class Receiver:
         log: Log,
         max_connections: int,
         read_deadline: float = READ_DEADLINE,
+        slot_wait: float = SLOT_WAIT,
     ) -> None:
         self.read_deadline = read_deadline
+        self.slot_wait = slot_wait
         self.settings = settings
         self.store = store
         self.max_body = max_body
@@ -210,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._finish(Outcome(provider, 405, reason=f"method {self.command}"), "method not allowed",
                          {"Allow": "POST"})  # fmt: skip
             return
-        if not receiver.slots.acquire(timeout=5):
+        if not receiver.slots.acquire(timeout=receiver.slot_wait):
             self._finish(Outcome(provider, 503, reason="too many requests at once"), "busy", {"Retry-After": "30"})
             return
         try:
@@ -463,6 +466,7 @@ def make_server(
     log: Log | None = None,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     read_deadline: float = READ_DEADLINE,
+    slot_wait: float = SLOT_WAIT,
 ) -> WebhookServer:
     """A bound, not yet serving receiver: call `.start()` (background thread) or `.serve_forever()`.
 
@@ -473,7 +477,9 @@ def make_server(
     own = store is None
     server_store = Store.open(settings.home(), durable=True) if store is None else store
     try:
-        receiver = Receiver(settings, server_store, path, max_body, log or _quiet, max_connections, read_deadline)
+        receiver = Receiver(
+            settings, server_store, path, max_body, log or _quiet, max_connections, read_deadline, slot_wait
+        )
         server = WebhookServer(receiver, host, port)
     except BaseException:
         if own:
