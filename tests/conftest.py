@@ -144,3 +144,25 @@ def closed_port() -> int:
 def assert_no_secrets(text: str) -> None:
     for secret in SECRETS:
         assert secret not in text, f"secret {secret!r} leaked"
+
+
+# The longest tests start first, so that no worker is still running one when the others have finished
+# (pytest-xdist hands tests out in collection order).
+SLOW_FIRST = (
+    "tests/test_readme.py::test_every_example_runs_as_written",
+    "tests/test_batch.py::test_interrupted_while_reading_the_input_resume_reads_it_again",
+    "tests/test_offline_exact.py::test_offline_batch_csv_is_what_the_row_shaper_and_csv_writer_write",
+    "tests/test_cli.py::test_resume_continues_the_job_as_it_was_started",
+    "tests/test_money.py::test_a_reader_that_goes_away_stops_sending_and_every_answer_in_flight_is_recorded",
+    "tests/test_batch.py::test_429_storm_every_number_submitted_once",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        for i, prefix in enumerate(SLOW_FIRST):
+            if item.nodeid.startswith(prefix):
+                return i
+        return len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
