@@ -386,3 +386,21 @@ def test_a_table_shows_the_network_a_ported_number_is_on_now(live, emu):
     want = json.loads(live("lookup", ported, "-p", "hlrlookups", "-f", "json").stdout)[0]
     assert want["is_ported"] and want["ported_network_name"] != want["original_network_name"]
     assert want["ported_network_name"] in row and want["original_network_name"] not in row
+
+
+def test_a_batch_on_a_terminal_ends_with_a_breakdown_that_fits(emu, tmp_path):
+    src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in numbers(4)])
+    env = {**emu.env("hlrlookups"), "HLRCLI_HOME": str(tmp_path / "home")}
+    code, out = _pty_run(["batch", str(src), "-o", str(tmp_path / "o.csv")], env, 80)
+    assert code == 0, out
+    lines = [ANSI.sub("", line) for line in out.splitlines()]
+    status = next(line for line in lines if line.startswith("hlrcli: status: "))
+    assert "CONNECTED" in status or "ABSENT" in status
+    assert any(line.startswith("hlrcli: networks: ") for line in lines)
+    cost = next(line for line in lines if line.startswith("hlrcli: cost: "))
+    assert "0.0400 EUR" in cost
+    assert all(len(line) <= 80 for line in lines if line.startswith("hlrcli: "))
+    # Off a terminal (cron), no breakdown: the summary line is enough.
+    done = subprocess.run([sys.executable, "-m", "hlrcli", "batch", str(src), "-o", str(tmp_path / "p.csv")],
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0 and "networks:" not in done.stderr and "sent" in done.stderr

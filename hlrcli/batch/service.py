@@ -114,6 +114,7 @@ class BatchRequest:
     raw: bool | None = None
     excel: bool | None = None
     stdout: Any = None  # where rows go without -o (the CLI's stdout)
+    breakdown: bool = False  # a closing three-line breakdown is wanted (a terminal shows it)
 
     @property
     def lookup_type(self) -> str:
@@ -127,6 +128,7 @@ class BatchOutcome:
     summary: str | None = None  # the one-line summary (stderr)
     hint: str | None = None  # what to run next (resume, results)
     report: dict[str, Any] | None = None  # a dry run's figures
+    breakdown: list[str] = field(default_factory=list)  # the closing breakdown's lines, when asked for
 
 
 class Interrupted(Exception):
@@ -590,7 +592,8 @@ class Jobs:
             )
         rejected = counts.get(NumberState.REJECTED, 0)
         code = ExitCode.FAILURE if left or rejected else ExitCode.OK
-        return BatchOutcome(code, job.name, summary=summary, hint="\n".join(hints) or None)
+        lines = self._breakdown(store, job) if req.breakdown else []
+        return BatchOutcome(code, job.name, summary=summary, hint="\n".join(hints) or None, breakdown=lines)
 
     def _stored(self, options: dict[str, Any]) -> dict[str, Any]:
         """Options as the job keeps them: our webhook token out of callback URLs (it is put back when sent)."""
@@ -670,15 +673,17 @@ class Jobs:
             f"cost {this_run} ({cost.text()} for the whole job {job.name})"
         )
 
-    def breakdown(self, name: str) -> list[dict[str, Any]]:
-        """A job's distinct results (at most 100,000), for the closing breakdown a terminal shows; asked only
-        when it is shown: decoding every result costs a large quiet batch a tenth of its time."""
-        with closing(self.store()) as store:
-            rows = store.query(
-                "SELECT result FROM numbers WHERE job = ? AND state = 'done' AND result IS NOT NULL LIMIT 100000",
-                (name,),
-            )
-        return [json.loads(r[0]) for r in rows]
+    @staticmethod
+    def _breakdown(store: Store, job: Job) -> list[str]:
+        """The closing breakdown a terminal shows, from the job's distinct results (at most 100,000); made only
+        when asked: decoding every result costs a large quiet batch a tenth of its time."""
+        from hlrcli.batch.report import breakdown_lines, compute
+
+        rows = store.query(
+            "SELECT result FROM numbers WHERE job = ? AND state = 'done' AND result IS NOT NULL LIMIT 100000",
+            (job.name,),
+        )
+        return breakdown_lines(compute([json.loads(r[0]) for r in rows], currency="EUR")) if rows else []
 
     # Submit now (lookup on an asynchronous provider) ----------------------------------------------------------
     def submit_now(self, provider: Provider, numbers: list[Number], **opts: Any) -> SubmitOutcome:

@@ -157,19 +157,15 @@ def batch(
         raw=True if ctx.raw else None,
         excel=True if excel else None,
         stdout=ctx.stdout,
+        breakdown=ctx.stderr_is_tty and not ctx.quiet,
     )
     outcome = ctx.jobs().batch(request)
     if outcome.report is not None:
         ctx.emit([outcome.report])
     if outcome.summary and not ctx.quiet:
         ctx.notice(outcome.summary)
-    shown = outcome.job and ctx.stderr_is_tty and not ctx.quiet
-    results = ctx.jobs().breakdown(outcome.job) if shown and outcome.job else []
-    if results:
-        from hlrcli.batch.report import breakdown_lines, compute
-
-        for line in breakdown_lines(compute(results, currency="EUR")):
-            ctx.notice(line)
+    for line in outcome.breakdown:
+        ctx.notice(line)
     if outcome.hint:
         (ctx.warn if outcome.code != ExitCode.OK else ctx.notice)(outcome.hint)
     finish(outcome.code)
