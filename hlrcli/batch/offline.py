@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain, islice
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hlrcli.batch.reader import Input
 from hlrcli.batch.rows import RowShaper
@@ -33,6 +33,10 @@ from hlrcli.output import (
     writer,
 )
 from hlrcli.providers.offline import NT_CONSTANTS, NT_FIELDS, NtAnswers
+
+if TYPE_CHECKING:  # the service imports this module when an offline batch runs
+    from hlrcli.batch.service import BatchOutcome, BatchRequest, Ui
+    from hlrcli.providers.base import Provider
 
 CHUNK = 2000
 PARALLEL_ABOVE = 1 << 20  # input bytes (~15,000 rows); below this, starting workers costs more than it saves
@@ -213,7 +217,7 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def run_offline(ui: Any, provider: Any, inp: Input, req: Any) -> Any:
+def run_offline(ui: Ui, provider: Provider, inp: Input, req: BatchRequest) -> BatchOutcome:
     """An offline batch (no journal: it is free and quick to redo), streamed from input to output."""
     from hlrcli.batch.service import BatchOutcome, check_columns
     from hlrcli.numbers import check
