@@ -30,6 +30,7 @@ from typing import BinaryIO
 
 from hlrcli.config import private_dir
 from hlrcli.errors import InputError
+from hlrcli.output import process_alive
 
 DELIMITERS = (",", ";", "\t", "|")
 NUMBER_NAMES = ("msisdn", "phone", "mobile", "number", "tel", "cell", "gsm", "numero", "nummer")
@@ -175,18 +176,8 @@ def sweep_spools(directory: Path) -> None:
         return
     for path in directory.glob(f"{SPOOL_PREFIX}*.csv"):
         pid = path.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _spool(stream: BinaryIO, directory: Path | None) -> tuple[Path, str]:

@@ -19,6 +19,8 @@ from hlrcli.batch.report import (
     Bucket,
     Change,
     Report,
+    _int,
+    _pct,
     compare,
     ellipsize,
 )
@@ -128,14 +130,6 @@ footer { margin-top: 28px; color: var(--faint); font-size: .8rem; }
 
 def _e(value: Any) -> str:
     return escape(str(value), quote=True)
-
-
-def _int(n: int) -> str:
-    return f"{n:,}"
-
-
-def _pct(p: float) -> str:
-    return f"{p:.1f}%"
 
 
 def _pp(p: float) -> str:

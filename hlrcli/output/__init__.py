@@ -284,11 +284,12 @@ def sweep_parts(target: Path) -> None:
     """Remove `.NAME.PID.*.part` files a killed run left beside `target` (their process is gone)."""
     for part in target.parent.glob(f".{target.name}.*.part"):
         pid = part.name[len(target.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             part.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Is a process with this id running (the one that left a spool or a .part file)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
