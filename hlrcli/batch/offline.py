@@ -219,7 +219,8 @@ def cores() -> int:
 
 def run_offline(ui: Ui, provider: Provider, inp: Input, req: BatchRequest) -> BatchOutcome:
     """An offline batch (no journal: it is free and quick to redo), streamed from input to output."""
-    from hlrcli.batch.service import BatchOutcome, check_columns
+    from hlrcli.batch.plan import check_columns
+    from hlrcli.batch.service import BatchOutcome
     from hlrcli.numbers import check
 
     shaper = RowShaper(inp.columns, req.lookup_type, provider.name)

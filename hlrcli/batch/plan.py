@@ -1,4 +1,6 @@
-"""Planning a paid job: read the input into the journal (deduped), name the job, estimate what it will cost."""
+"""Planning a job before anything is paid: the mode and options the provider takes, the run's options, where the
+rows will go and which columns they have; then reading the input into the journal (deduped), naming the job,
+estimating what it will cost."""
 
 from __future__ import annotations
 
@@ -9,12 +11,18 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from hlrcli.errors import UsageError
+from hlrcli.batch.reader import Input
+from hlrcli.errors import UnsupportedError, UsageError
 from hlrcli.numbers import normalise
+from hlrcli.output import Format, Style
 from hlrcli.providers.base import Provider
 from hlrcli.store import Job, NumberState, Store
+
+if TYPE_CHECKING:
+    from hlrcli.batch.service import BatchRequest
 
 JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -136,3 +144,103 @@ def estimate(store: Store, job: Job, provider: Provider, states: Sequence[Number
             est.cost += unit * count
             est.by_country[region or "?"] = f"{count} × {unit:g}"
     return est
+
+
+# Run options recorded with a job, so `--resume` (and the resume hint) repeat the run as it was started.
+RUN_OPTIONS = ("output", "format", "columns", "header", "raw", "excel", "concurrency", "per_minute", "max_cost")
+
+
+def choose_mode(provider: Provider, kind: str, wanted: str | None) -> str:
+    from hlrcli import providers
+
+    can_sync, can_async = kind in provider.sync_kinds(), kind in provider.bulk_kinds
+    if not (can_sync or can_async):
+        able = [n for n in providers.NAMES if kind in providers.provider_class(n).batch_kinds()]
+        raise UnsupportedError(
+            f"batch --type {kind} is not available on {provider.name}; use -p {' or -p '.join(able)}"
+        )
+    if wanted == "sync" and not can_sync:
+        raise UnsupportedError(f"{provider.name} has no synchronous {kind} endpoint; use --mode async")
+    if wanted == "async" and not can_async:
+        raise UnsupportedError(f"{provider.name} has no asynchronous {kind} endpoint; use --mode sync")
+    return wanted or ("sync" if can_sync else "async")
+
+
+def check_options(provider: Provider, given: dict[str, Any]) -> dict[str, Any]:
+    """Provider-specific options on another provider are refused: silently ignoring them would mislead."""
+    from hlrcli import providers
+
+    used = {k: v for k, v in given.items() if v is not None}
+    foreign = [k for k in used if k not in provider.options]
+    if foreign:
+        names = ", ".join(f"--{k.replace('_', '-')}" for k in foreign)
+        owners = sorted({o for k in foreign for o in providers.option_owners(k)})
+        raise UsageError(f"{names} only applies to -p {' or -p '.join(owners)} (the provider here is {provider.name})")
+    return used
+
+
+def run_options(req: BatchRequest, existing: Job | None) -> dict[str, Any]:
+    """This run's output and pacing options: as given, else (with --resume) as the job recorded them, else the
+    defaults. A plain rerun is a new command line: `batch f.csv -f json | jq` writes to stdout, not to the file
+    the first run wrote."""
+    recorded: dict[str, Any] = (existing.options.get("run") if existing and req.resume else None) or {}
+    given = {
+        "output": str(Path(req.output).resolve()) if req.output not in (None, "-") else req.output,
+        "format": req.format.value if req.format else None,
+        "columns": list(req.columns) if req.columns else None,
+        "header": req.header,
+        "raw": req.raw,
+        "excel": req.excel,
+        "concurrency": req.concurrency,
+        "per_minute": req.per_minute,
+        "max_cost": req.max_cost,
+    }
+    run = {k: given[k] if given[k] is not None else recorded.get(k) for k in RUN_OPTIONS}
+    if req.output == "-":
+        run["output"] = None  # `-o -` asks for stdout this time
+    if given["format"] is None and req.output is not None and req.output != "-":
+        run["format"] = None  # a new file name decides the format again
+    if run["format"] is None:
+        from hlrcli.output import format_for
+
+        named = format_for(str(run["output"]) if run.get("output") else None)
+        run["format"] = (named or Format.csv).value
+    if run.get("excel") and run["format"] not in ("csv",):
+        raise UsageError("--excel writes CSV for Excel; with -o .xlsx or -f xlsx it is not needed")
+    return run
+
+
+def check_destination(run: dict[str, Any], stdout: Any, inp: Input) -> None:
+    """Where the rows will go must be writable before anything is spent (open_output checks again, atomically)."""
+    output = run.get("output")
+    if output is None:
+        if stdout is None or getattr(stdout, "closed", False):
+            raise UsageError("standard output is closed: write to a file with -o FILE")
+        isatty = getattr(stdout, "isatty", None)
+        if run.get("format") == Format.xlsx.value and isatty is not None and isatty():
+            raise UsageError("xlsx is a binary file: write it with -o FILE.xlsx")
+        return
+    target = Path(output)
+    if target.is_dir():
+        raise UsageError(f"cannot write {target}: it is not a regular file (a directory)")
+    try:
+        if target.exists() and target.resolve().samefile(inp.path):
+            raise UsageError(f"-o {target} is the input file: write the results somewhere else")
+    except OSError:
+        pass
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {target}: no such directory {target.parent}")
+
+
+def check_same(job: Job, provider: str, options: dict[str, Any], inp: Input) -> None:
+    if job.provider != provider or job.kind != options["type"] or job.mode != options["mode"]:
+        raise UsageError(f"job {job.name} is a {job.provider} {job.kind} {job.mode} job; name a new job with --job")
+    if job.input_hash and job.input_hash != inp.sha256:
+        raise UsageError(f"job {job.name} was made from different input ({job.input}); name a new job with --job")
+
+
+def check_columns(style: Style, available: Sequence[str]) -> None:
+    """--columns names must exist: checked before anything is sent, not after paying."""
+    unknown = [c for c in style.columns or () if c not in available]
+    if unknown:
+        raise UsageError(f"unknown column(s) for --columns: {', '.join(unknown)}; available: {', '.join(available)}")

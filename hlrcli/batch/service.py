@@ -16,29 +16,39 @@ import json
 import shlex
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, closing, contextmanager
+from collections.abc import Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from hlrcli.batch.book import JobBook
 from hlrcli.batch.engine import Runner, Tally
-from hlrcli.batch.lock import job_lock, locked
-from hlrcli.batch.plan import Estimate, Ingestion, check_job_name, estimate, ingest, job_name
+from hlrcli.batch.lock import job_lock
+from hlrcli.batch.plan import (
+    Estimate,
+    Ingestion,
+    check_columns,
+    check_destination,
+    check_job_name,
+    check_options,
+    check_same,
+    choose_mode,
+    estimate,
+    ingest,
+    job_name,
+    run_options,
+)
 from hlrcli.batch.reader import Input, open_input
-from hlrcli.batch.rows import STATUS_FIELD, OrderedEmitter, RowShaper
+from hlrcli.batch.rows import OrderedEmitter, RowShaper
 from hlrcli.batch.signals import finish_in_flight_on_signal, sigterm_as_interrupt
-from hlrcli.config import Settings
-from hlrcli.errors import DiskFull, ExitCode, HlrcliError, InputError, UnsupportedError, UsageError
-from hlrcli.models import PENDING, CallbackResult, Submission
+from hlrcli.errors import DiskFull, ExitCode, InputError, UsageError
+from hlrcli.models import Submission
 from hlrcli.numbers import Number, distinct
 from hlrcli.output import Format, Style, check_table_size, delimiter_for, open_output, writer
-from hlrcli.providers.base import Provider, ResultsBy
+from hlrcli.providers.base import Provider
 from hlrcli.store import (
-    AWAITED,
     TO_SEND,
-    UNMATCHED,
     Job,
     JobState,
     NumberState,
@@ -46,6 +56,9 @@ from hlrcli.store import (
     scrub_options,
     unscrub,
 )
+
+# What the CLI may use: it calls this module, never plan.py or the engine directly.
+__all__ = ["BatchOutcome", "BatchRequest", "Jobs", "SubmitOutcome", "check_columns", "check_options", "choose_mode"]
 
 CONFIRM_ABOVE = 1000
 # The states a job may move to from each state (the lifecycle, in one place).
@@ -57,8 +70,6 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.INCOMPLETE: frozenset({JobState.RUNNING, JobState.READY}),
     JobState.DONE: frozenset({JobState.RUNNING, JobState.READY}),
 }
-# Run options recorded with a job, so `--resume` (and the resume hint) repeat the run as it was started.
-RUN_OPTIONS = ("output", "format", "columns", "header", "raw", "excel", "concurrency", "per_minute", "max_cost")
 
 
 class ProgressBar(Protocol):
@@ -139,50 +150,9 @@ class Interrupted(Exception):
         self.outcome = outcome
 
 
-def choose_mode(provider: Provider, kind: str, wanted: str | None) -> str:
-    from hlrcli import providers
-
-    can_sync, can_async = kind in provider.sync_kinds(), kind in provider.bulk_kinds
-    if not (can_sync or can_async):
-        able = [n for n in providers.NAMES if kind in providers.provider_class(n).batch_kinds()]
-        raise UnsupportedError(
-            f"batch --type {kind} is not available on {provider.name}; use -p {' or -p '.join(able)}"
-        )
-    if wanted == "sync" and not can_sync:
-        raise UnsupportedError(f"{provider.name} has no synchronous {kind} endpoint; use --mode async")
-    if wanted == "async" and not can_async:
-        raise UnsupportedError(f"{provider.name} has no asynchronous {kind} endpoint; use --mode sync")
-    return wanted or ("sync" if can_sync else "async")
-
-
-def check_options(provider: Provider, given: dict[str, Any]) -> dict[str, Any]:
-    """Provider-specific options on another provider are refused: silently ignoring them would mislead."""
-    from hlrcli import providers
-
-    used = {k: v for k, v in given.items() if v is not None}
-    foreign = [k for k in used if k not in provider.options]
-    if foreign:
-        names = ", ".join(f"--{k.replace('_', '-')}" for k in foreign)
-        owners = sorted({o for k in foreign for o in providers.option_owners(k)})
-        raise UsageError(f"{names} only applies to -p {' or -p '.join(owners)} (the provider here is {provider.name})")
-    return used
-
-
-def when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-class Jobs:
-    """The job service over one home directory (HLRCLI_HOME)."""
-
-    def __init__(self, settings: Settings, ui: Ui, providers: ProviderFactory) -> None:
-        self.settings = settings
-        self.ui = ui
-        self.providers = providers
-        self.home = settings.home()
-
-    def store(self, *, durable: bool = False) -> Store:
-        return Store.open(self.home, durable=durable)
+class Jobs(JobBook):
+    """The job service over one home directory (HLRCLI_HOME): batches and submissions, on top of the job book
+    (results, polls, listing, exports, reports, clean-up)."""
 
     def _token(self) -> str:
         from hlrcli.token import webhook_token
@@ -274,8 +244,8 @@ class Jobs:
         existing = store.job(name)
         if existing is None and req.resume:
             raise UsageError(f"no job named {name} to resume (see `hlrcli jobs list`)")
-        run = _run_options(req, existing)
-        _check_destination(run, req.stdout, inp)  # before any request, even a free price query
+        run = run_options(req, existing)
+        check_destination(run, req.stdout, inp)  # before any request, even a free price query
         shaper = RowShaper(
             inp.columns,
             req.lookup_type,
@@ -314,7 +284,7 @@ class Jobs:
             before: dict[NumberState, int] = {}
         else:
             job = existing
-            _check_same(job, provider.name, options, inp)
+            check_same(job, provider.name, options, inp)
             left = store.settle_leftovers(name)
             if left:
                 self.ui.notice(f"job {name}: {left} numbers were in flight when the last run stopped")
@@ -746,327 +716,6 @@ class Jobs:
         ]
         return SubmitOutcome(name, submissions, provider.receipts(submissions, self._lookup_opts(job)), len(left))
 
-    # Results from any source ----------------------------------------------------------------------------------
-    @staticmethod
-    def record_results(store: Store, results: Sequence[CallbackResult]) -> int:
-        """Webhook or poll results into their rows (final ones only); returns how many were new."""
-        finals = [r for r in results if r.final]
-        return sum(new for new, _ in store.deliver_many(finals)) if finals else 0
-
-    def poll_once(self, store: Store, job: Job, provider: Provider) -> int:
-        """Ask the provider for every result still awaited (by id, else by our reference); returns how many
-        arrived. Uncertain numbers are asked for too: a result is how an uncertain request gets resolved."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        from hlrcli.payloads import record_dict
-
-        arrived = 0
-        after = -1
-        while True:
-            waiting = [
-                r for r in store.numbers_in(job.name, AWAITED, limit=200, after=after) if r.sub_id or r.reference
-            ]
-            if not waiting:
-                return arrived
-            after = waiting[-1].first_idx
-
-            def fetch(row: Any) -> tuple[Any, Any]:
-                try:
-                    if row.sub_id:
-                        return row, provider.status(hlr_id=row.sub_id)
-                    return row, provider.status(reference=row.reference)
-                except HlrcliError as exc:
-                    return row, exc
-
-            found: list[CallbackResult] = []
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                for row, result in pool.map(fetch, waiting):
-                    if isinstance(result, HlrcliError):
-                        if result.exit_code == ExitCode.CONFIG:
-                            raise result
-                        self.ui.trace(f"poll {row.number}: {result}")
-                        continue
-                    if result.connectivity_status == PENDING:
-                        continue
-                    found.append(
-                        CallbackResult(
-                            provider=job.provider,
-                            result_key=f"{result.id}:{result.raw_status}",
-                            kind=job.kind,
-                            number=row.number,
-                            result={**record_dict(result), "msisdn": row.number},
-                            match={"sub_id": result.id, "reference": result.reference or row.reference},
-                        )
-                    )
-            arrived += self.record_results(store, found)
-
-    def pollable(self, job: Job, per_minute: float | None = None) -> Provider | None:
-        from hlrcli import providers
-
-        if job.mode != "async" or providers.provider_class(job.provider).results_by is not ResultsBy.POLL:
-            return None
-        return self.providers("status", name=job.provider, per_minute=per_minute)
-
-    def poll(self, name: str, per_minute: float | None = None) -> tuple[int, int]:
-        with closing(self.store()) as store:
-            job = self.job(store, name)
-            if job.mode != "async":
-                raise UsageError(f"job {name} is synchronous: its results are already in the store")
-            provider = self.pollable(job, per_minute)
-            if provider is None:
-                raise UsageError(
-                    f"{job.provider} results cannot be polled; they arrive by webhook "
-                    "(`hlrcli webhook serve`, see `hlrcli webhook url`)"
-                )
-            arrived = self.poll_once(store, job, provider)
-            return arrived, self.awaited(store, job)
-
-    # Looking after jobs ---------------------------------------------------------------------------------------
-    @staticmethod
-    def awaited(store: Store, job: Job, counts: dict[NumberState, int] | None = None) -> int:
-        """Paid results that may still arrive: only an asynchronous job gets results later (a synchronous
-        lookup whose answer was lost never will)."""
-        if job.mode != "async":
-            return 0
-        counts = store.counts(job.name) if counts is None else counts
-        return sum(counts.get(s, 0) for s in AWAITED)
-
-    @staticmethod
-    def job(store: Store, name: str) -> Job:
-        job = store.job(name)
-        if job is None:
-            known = ", ".join(j.name for j in store.jobs()[-5:]) or "none yet"
-            raise UsageError(f"no job named {name!r} (recent: {known}; see `hlrcli jobs list`)")
-        return job
-
-    def summary(self, store: Store, job: Job) -> dict[str, Any]:
-        counts = store.counts(job.name)
-        sent = sum(counts.get(s, 0) for s in NumberState if s not in (NumberState.PENDING, NumberState.SENDING))
-        awaited = self.awaited(store, job, counts)
-        state = job.state.value
-        if job.mode == "async" and job.state is JobState.DONE and awaited:
-            state = f"awaiting ({awaited})"  # short: it must fit `jobs list` at 80 columns
-        cost = store.cost(job.name)
-        return {
-            "name": job.name,
-            "provider": job.provider,
-            "type": job.kind,
-            "mode": job.mode,
-            "state": state,
-            "created": when(job.created),
-            "rows": job.rows,
-            "distinct": sum(counts.values()),
-            "submitted": sent,
-            "results": counts.get(NumberState.DONE, 0),
-            "pending": counts.get(NumberState.PENDING, 0) + awaited,
-            "uncertain": counts.get(NumberState.UNCERTAIN, 0),
-            "failed": counts.get(NumberState.FAILED, 0) + counts.get(NumberState.REJECTED, 0),
-            "cost": round(cost.billed, 4),
-            # None when nothing may be billed, or when no answer has told a price (the cost text says so).
-            "maybe_billed": round(cost.maybe, 4) if cost.maybe_numbers and cost.maybe else None,
-        }
-
-    def listing(self) -> list[dict[str, Any]]:
-        with closing(self.store()) as store:
-            rows = [self.summary(store, j) for j in store.jobs()]
-            unmatched = store.deliveries(UNMATCHED)
-            if unmatched:
-                rows.append({"name": UNMATCHED, "results": len(unmatched), "state": "results with no known job"})
-            return rows
-
-    def show(self, name: str) -> dict[str, Any]:
-        with closing(self.store()) as store:
-            job = self.job(store, name)
-            counts = store.counts(name)
-            chunks = store.chunks(name)
-            by_state: dict[str, int] = {}
-            for c in chunks:
-                by_state[c.state.value] = by_state.get(c.state.value, 0) + 1
-            options = {k: v for k, v in job.options.items() if k not in ("reference_map", "run")}
-            cost = store.cost(name)
-            return {
-                **self.summary(store, job),
-                "cost": cost.text(),
-                "updated": when(job.updated),
-                "input": job.input,
-                "input_sha256": job.input_hash,
-                "number_column": job.number_column,
-                "options": options,
-                "run": job.options.get("run") or {},
-                "invalid_rows": store.invalid_rows(name),
-                "numbers_by_state": ", ".join(f"{k.value} {v}" for k, v in sorted(counts.items())),
-                "chunks": ", ".join(f"{k} {v}" for k, v in sorted(by_state.items())) or "—",
-                "uncertain_chunks": [c.seq for c in chunks if c.state.value == "uncertain"],
-            }
-
-    def chunks(self, name: str) -> list[dict[str, Any]]:
-        with closing(self.store()) as store:
-            self.job(store, name)
-            return [
-                {
-                    "seq": c.seq,
-                    "state": c.state.value,
-                    "size": c.size,
-                    "cost": c.cost,
-                    "maybe_billed": c.maybe_cost if c.state.value == "uncertain" else None,
-                    "receipt": c.receipt,
-                    "error": c.error,
-                    "updated": when(c.updated),
-                }
-                for c in store.chunks(name)
-            ]
-
-    def unmatched(self) -> Iterator[dict[str, Any]]:
-        with closing(self.store()) as store:
-            for d in store.deliveries(UNMATCHED):
-                yield {
-                    "provider": d.provider,
-                    "kind": d.kind,
-                    "msisdn": d.number,
-                    "received": when(d.received),
-                    "result": d.result,
-                }
-
-    def result_rows(self, store: Store, job: Job) -> Iterator[dict[str, Any]]:
-        """One row per distinct number (its result, or its state), then one per invalid input row: what a report
-        counts and a diff compares (an export by input row would count a duplicate number twice)."""
-        status_field = STATUS_FIELD[job.kind]
-        after = ""
-        while True:
-            page = store.query(
-                "SELECT number, state, result, error, cost FROM numbers WHERE job = ? AND number > ?"
-                " ORDER BY number LIMIT 5000",
-                (job.name, after),
-            )
-            for number, state, result, error, cost in page:
-                if result:
-                    yield json.loads(result)
-                    continue
-                row: dict[str, Any] = {"msisdn": number, "error": error, "cost": cost}
-                if NumberState(state) in (*AWAITED, NumberState.PENDING):
-                    row[status_field] = PENDING
-                yield row
-            if len(page) < 5000:
-                break
-            after = page[-1][0]
-        for (error,) in store.query("SELECT error FROM rows WHERE job = ? AND number IS NULL", (job.name,)):
-            yield {"msisdn": None, "error": error}
-
-    def meta(self, store: Store, job: Job) -> dict[str, Any]:
-        return {
-            "job": job.name,
-            "provider": job.provider,
-            "type": job.kind,
-            "mode": job.mode,
-            "input": job.input,
-            "created": when(job.created),
-            "updated": when(job.updated),
-            "options": {k: v for k, v in job.options.items() if k not in ("run", "scope")},
-        }
-
-    def report(
-        self, name: str, dimensions: str | None = None, against: str | None = None
-    ) -> tuple[Any, Any, dict[str, Any]]:
-        """The job's report (and the earlier job's, for --against), and its metadata for an HTML page."""
-        from hlrcli.batch.report import compute
-
-        with closing(self.store()) as store:
-            job = self.job(store, name)
-            distinct = int(store.query("SELECT COUNT(*) FROM numbers WHERE job = ?", (name,))[0][0])
-            try:
-                current = compute(self.result_rows(store, job), dimensions, currency="EUR", distinct=distinct)
-                old = None
-                if against is not None:
-                    before = self.job(store, against)
-                    old = compute(self.result_rows(store, before), dimensions, currency="EUR")
-            except ValueError as exc:
-                raise UsageError(f"--by: {exc}") from None
-            return current, old, self.meta(store, job)
-
-    def diff(self, old_name: str, new_name: str) -> Any:
-        from hlrcli.batch.diff import diff
-
-        with closing(self.store()) as store:
-            old, new = self.job(store, old_name), self.job(store, new_name)
-            return diff(self.result_rows(store, old), self.result_rows(store, new))
-
-    def export(self, store: Store, name: str) -> tuple[RowShaper, Iterator[dict[str, Any]], Job]:
-        job = self.job(store, name)
-        shaper = RowShaper(job.columns, job.kind, job.provider)
-        return shaper, (shaper.from_store(r) for r in store.joined(job.name)), job
-
-    @contextmanager
-    def exporting(self, name: str) -> Iterator[Export]:
-        """A job's rows joined with their results, with a wait for those still awaited (`jobs results`)."""
-        with closing(self.store()) as store:
-            shaper, _, job = self.export(store, name)
-            yield Export(self, store, job, shaper)
-
-    def names(self, prefix: str = "") -> list[str]:
-        with closing(self.store()) as store:
-            return store.job_names(prefix)
-
-    def wait(self, store: Store, job: Job, timeout: float, interval: float) -> int:
-        """Poll the store (and the provider, where it can be polled) until nothing is awaited; returns what is."""
-        provider = self.pollable(job)
-        deadline = time.monotonic() + timeout
-        while True:
-            if provider is not None:
-                self.poll_once(store, job, provider)
-            waiting = self.awaited(store, job)
-            if not waiting or time.monotonic() >= deadline:
-                return waiting
-            self.ui.trace(f"{waiting} result(s) awaited")
-            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
-
-    def delete(self, name: str, *, force: bool = False) -> None:
-        with closing(self.store()) as store:
-            job = self.job(store, name)
-            self._deletable(store, job, force)
-            store.delete_job(name)
-
-    def prune(self, older_than: float, *, dry_run: bool = False, force: bool = False) -> tuple[list[str], list[str]]:
-        """Jobs not touched for `older_than` seconds: (removed or to remove, kept and why)."""
-        removed, kept = [], []
-        with closing(self.store()) as store:
-            for job in store.jobs_older_than(older_than):
-                try:
-                    self._deletable(store, job, force)
-                except UsageError as exc:
-                    kept.append(f"{job.name}: {exc.message}")
-                    continue
-                removed.append(job.name)
-                if not dry_run:
-                    store.delete_job(job.name)
-            if not dry_run:
-                store.prune_unmatched(older_than)
-        return removed, kept
-
-    def _deletable(self, store: Store, job: Job, force: bool) -> None:
-        if locked(self.home, job.name):
-            raise UsageError(f"job {job.name} is running (another process holds it); wait for it to finish")
-        awaited = self.awaited(store, job)
-        if awaited and not force:
-            raise UsageError(f"job {job.name} still awaits {awaited} paid result(s); export them first or pass --force")
-
-
-@dataclass
-class Export:
-    jobs: Jobs
-    store: Store
-    job: Job
-    shaper: RowShaper
-
-    @property
-    def columns(self) -> list[str]:
-        return self.shaper.columns
-
-    def wait(self, timeout: float, interval: float) -> int:
-        return self.jobs.wait(self.store, self.job, timeout, interval)
-
-    def rows(self) -> Iterator[dict[str, Any]]:
-        return (self.shaper.from_store(r) for r in self.store.joined(self.job.name))
-
 
 @dataclass
 class SubmitOutcome:
@@ -1081,70 +730,3 @@ def _money(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
-
-
-def _run_options(req: BatchRequest, existing: Job | None) -> dict[str, Any]:
-    """This run's output and pacing options: as given, else (with --resume) as the job recorded them, else the
-    defaults. A plain rerun is a new command line: `batch f.csv -f json | jq` writes to stdout, not to the file
-    the first run wrote."""
-    recorded: dict[str, Any] = (existing.options.get("run") if existing and req.resume else None) or {}
-    given = {
-        "output": str(Path(req.output).resolve()) if req.output not in (None, "-") else req.output,
-        "format": req.format.value if req.format else None,
-        "columns": list(req.columns) if req.columns else None,
-        "header": req.header,
-        "raw": req.raw,
-        "excel": req.excel,
-        "concurrency": req.concurrency,
-        "per_minute": req.per_minute,
-        "max_cost": req.max_cost,
-    }
-    run = {k: given[k] if given[k] is not None else recorded.get(k) for k in RUN_OPTIONS}
-    if req.output == "-":
-        run["output"] = None  # `-o -` asks for stdout this time
-    if given["format"] is None and req.output is not None and req.output != "-":
-        run["format"] = None  # a new file name decides the format again
-    if run["format"] is None:
-        from hlrcli.output import format_for
-
-        named = format_for(str(run["output"]) if run.get("output") else None)
-        run["format"] = (named or Format.csv).value
-    if run.get("excel") and run["format"] not in ("csv",):
-        raise UsageError("--excel writes CSV for Excel; with -o .xlsx or -f xlsx it is not needed")
-    return run
-
-
-def _check_destination(run: dict[str, Any], stdout: Any, inp: Input) -> None:
-    """Where the rows will go must be writable before anything is spent (open_output checks again, atomically)."""
-    output = run.get("output")
-    if output is None:
-        if stdout is None or getattr(stdout, "closed", False):
-            raise UsageError("standard output is closed: write to a file with -o FILE")
-        isatty = getattr(stdout, "isatty", None)
-        if run.get("format") == Format.xlsx.value and isatty is not None and isatty():
-            raise UsageError("xlsx is a binary file: write it with -o FILE.xlsx")
-        return
-    target = Path(output)
-    if target.is_dir():
-        raise UsageError(f"cannot write {target}: it is not a regular file (a directory)")
-    try:
-        if target.exists() and target.resolve().samefile(inp.path):
-            raise UsageError(f"-o {target} is the input file: write the results somewhere else")
-    except OSError:
-        pass
-    if not target.parent.is_dir():
-        raise UsageError(f"cannot write {target}: no such directory {target.parent}")
-
-
-def _check_same(job: Job, provider: str, options: dict[str, Any], inp: Input) -> None:
-    if job.provider != provider or job.kind != options["type"] or job.mode != options["mode"]:
-        raise UsageError(f"job {job.name} is a {job.provider} {job.kind} {job.mode} job; name a new job with --job")
-    if job.input_hash and job.input_hash != inp.sha256:
-        raise UsageError(f"job {job.name} was made from different input ({job.input}); name a new job with --job")
-
-
-def check_columns(style: Style, available: Sequence[str]) -> None:
-    """--columns names must exist: checked before anything is sent, not after paying."""
-    unknown = [c for c in style.columns or () if c not in available]
-    if unknown:
-        raise UsageError(f"unknown column(s) for --columns: {', '.join(unknown)}; available: {', '.join(available)}")

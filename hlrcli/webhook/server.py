@@ -43,7 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from hlrcli.batch.service import Jobs
+from hlrcli.batch.book import JobBook
 from hlrcli.config import Settings
 from hlrcli.payloads import PayloadError, media_type
 from hlrcli.providers import provider_class
@@ -123,7 +123,7 @@ class Receiver:
         except RecursionError:
             raise PayloadError("the body is nested too deeply") from None
         # Interim statuses (affiliate "sent") are acknowledged so the sender stops; the final one follows.
-        stored = Jobs.record_results(self.store, parsed)
+        stored = JobBook.record_results(self.store, parsed)
         with self._lock:
             self.stored += stored
         return Outcome(provider, 200, stored, len(parsed))
