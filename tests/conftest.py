@@ -33,6 +33,11 @@ SECRETS = (
 )
 
 
+# pytest keeps its assertion-rewritten test modules in __pycache__ only where Python may write bytecode: with
+# PYTHONDONTWRITEBYTECODE=1 every worker would rewrite every test module on every run (seconds of CPU each).
+sys.dont_write_bytecode = False
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No setting leaks in from the developer's machine: env cleared, config file and home in tmp."""

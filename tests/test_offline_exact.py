@@ -10,6 +10,7 @@ digits under every country code.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import random
@@ -181,12 +182,15 @@ def corpus() -> Iterator[tuple[str, str | None]]:
     yield "+1 415 555 0123 ext. 12", None
 
 
-CASES = list(corpus())
+@functools.cache
+def cases() -> list[tuple[str, str | None]]:
+    """The corpus, built when a test first asks (not at collection, in every worker)."""
+    return list(corpus())
 
 
 def test_the_corpus_covers_what_it_should():
-    assert len(CASES) > 12_000
-    kinds = {reference_nt(raw, country)[1] for raw, country in CASES[:3000]}
+    assert len(cases()) > 12_000
+    kinds = {reference_nt(raw, country)[1] for raw, country in cases()[:3000]}
     assert {"MOBILE", "LANDLINE", "MOBILE_OR_LANDLINE", "TOLL_FREE", "UNKNOWN"} <= kinds
 
 
@@ -213,7 +217,7 @@ def test_parsing_plus_and_digits_is_libphonenumbers(region):
 
 
 def test_region_and_type_are_libphonenumbers():
-    for raw, country in CASES:
+    for raw, country in cases():
         pn, _ = reference_parse(raw, country)
         if pn is None:
             continue
@@ -226,7 +230,7 @@ def test_region_and_type_are_libphonenumbers():
 
 
 def test_checks_are_the_reference_ones():
-    for raw, country in CASES:
+    for raw, country in cases():
         pn, error, _, _ = check(raw, country)
         ref_pn, ref_error = reference_parse(raw, country)
         assert (pn, error) == (ref_pn, ref_error), raw
@@ -237,14 +241,14 @@ def test_checks_are_the_reference_ones():
 
 
 def test_nt_answers_are_the_reference_ones():
-    for raw, country in CASES:
+    for raw, country in cases():
         assert nt_values(normalise(raw, country)) == reference_nt(raw, country), raw
 
 
 def test_batch_answers_are_the_reference_ones_whatever_was_asked_before():
     # One NtAnswers per country, as a batch has: answers shared between numbers must still be each one's own.
     answers: dict[str | None, NtAnswers[tuple[Any, ...]]] = {}
-    for raw, country in CASES + CASES[::-7]:
+    for raw, country in cases() + cases()[::-7]:
         valid, number, rest = answers.setdefault(country, NtAnswers(country, tuple, size=512))(raw)
         expected = reference_nt(raw, country)
         assert (number, *rest) == expected, raw
@@ -253,7 +257,7 @@ def test_batch_answers_are_the_reference_ones_whatever_was_asked_before():
 
 def test_validate_is_the_reference_one():
     provider = Offline(Settings({}))
-    for raw, country in CASES[::5]:
+    for raw, country in cases()[::5]:
         pn, error = reference_parse(raw, country)
         got = provider.validate_one(normalise(raw, country))
         if pn is None or error:
@@ -372,7 +376,7 @@ def _expected_csv(
 def test_offline_batch_csv_is_what_the_row_shaper_and_csv_writer_write(cli, tmp_path, header, parallel, delimiter,
                                                                          raw):  # fmt: skip
     rnd = random.Random(len(header))
-    cells = [raw_cell for raw_cell, country in CASES if country is None]
+    cells = [raw_cell for raw_cell, country in cases() if country is None]
     width = len(header)
     at = header.index("phone")
     rows: list[list[str]] = []
@@ -403,7 +407,7 @@ def test_offline_batch_csv_is_what_the_row_shaper_and_csv_writer_write(cli, tmp_
 
 
 def test_offline_batch_json_is_unchanged(cli, tmp_path):
-    cells = [raw for raw, country in CASES if country is None][:400]
+    cells = [raw for raw, country in cases() if country is None][:400]
     src = Path(tmp_path / "in.csv")
     src.write_text("phone\n" + "\n".join(f'"{c}"' for c in cells) + "\n", encoding="utf-8")
     r = cli("batch", str(src), "-p", "offline", "-t", "nt", "-f", "ndjson")
