@@ -349,7 +349,12 @@ def test_a_formula_cell_is_never_sent_to_a_paid_provider(live, emu):
 
 # Batch CSV: written by the workers, byte for byte what the shaper and CsvWriter write ----------------------------
 def _expected_csv(
-    header: list[str], rows: list[list[str]], number_at: int, country: str | None, style: Style | None = None
+    header: list[str],
+    rows: list[list[str]],
+    number_at: int,
+    country: str | None,
+    style: Style | None = None,
+    reference: bool = True,
 ) -> str:
     shaper = RowShaper(header, "nt", "offline")
     buf = io.StringIO()
@@ -357,7 +362,8 @@ def _expected_csv(
     provider = Offline(Settings({}))
     for cells in rows:
         result = provider.nt(normalise(cells[number_at], country))
-        assert tuple(getattr(result, f) for f in NT_FIELDS) == reference_nt(cells[number_at], country)
+        if reference:  # (the answers themselves are checked on the whole corpus above)
+            assert tuple(getattr(result, f) for f in NT_FIELDS) == reference_nt(cells[number_at], country)
         out.write(shaper.shape(cells, {f: getattr(result, f) for f in (*NT_FIELDS, *NT_CONSTANTS)}))
     out.close()
     return buf.getvalue()
@@ -403,7 +409,7 @@ def test_offline_batch_csv_is_what_the_row_shaper_and_csv_writer_write(cli, tmp_
     read = list(open_input(str(src), "phone").rows())  # as the batch reads them (blank rows skipped)
     style = Style(delimiter=delimiter, raw=raw)
     with open(tmp_path / "out.csv", encoding="utf-8", newline="") as fh:  # a CR inside a cell stays a CR
-        assert fh.read() == _expected_csv(header, read, at, None, style)
+        assert fh.read() == _expected_csv(header, read, at, None, style, reference=not parallel)
 
 
 def test_offline_batch_json_is_unchanged(cli, tmp_path):
