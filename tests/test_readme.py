@@ -10,13 +10,17 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from hlrcli.cli.app import build
 from tests.conftest import ROOT
 from tests.test_batch import numbers
 
@@ -75,7 +79,7 @@ def _env(emu, work: Path) -> dict[str, str]:
     }
 
 
-def test_every_example_runs_as_written(emu, workdir: Path) -> None:
+def test_every_example_runs_as_written(emu, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env = _env(emu, workdir)
     (workdir / "userhome").mkdir(exist_ok=True)
     # The reports and diffs in the README name two monthly runs of customers.csv: make them.
@@ -83,11 +87,25 @@ def test_every_example_runs_as_written(emu, workdir: Path) -> None:
         done = subprocess.run(["hlrcli", "batch", "customers.csv", "--job", job, "-q"], cwd=workdir, env=env,
                               capture_output=True, text=True, timeout=120)  # fmt: skip
         assert done.returncode == 0, done.stderr
+    # A plain `hlrcli …` line runs in this process, as the console script would run it (the same app, argv,
+    # environment, directory and stdin); a line that needs a shell (pipes, redirections, `&&`) runs in bash.
+    monkeypatch.chdir(workdir)
+    for key in [k for k in os.environ if k not in env]:
+        monkeypatch.delenv(key)
+    app = build()
     failures = []
     for command in examples():
-        done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=workdir, env=env, input="+4917812345\n",
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        words = None if set(command) & set("|<>$;&`~") else shlex.split(command)
+        if words and words[0] == "hlrcli":
+            result = CliRunner().invoke(app, words[1:], input="+4917812345\n", env=env)
+            code, stderr = result.exit_code, result.stderr
+            if result.exception is not None and not isinstance(result.exception, SystemExit):
+                stderr += "".join(traceback.format_exception(result.exception))
+        else:
+            done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=workdir, env=env,
+                                  input="+4917812345\n", capture_output=True, text=True, timeout=120)  # fmt: skip
+            code, stderr = done.returncode, done.stderr
         expected = EXPECTED.get(command, 0)
-        if done.returncode != expected or "Traceback" in done.stderr or "internal error" in done.stderr:
-            failures.append(f"{command}\n  exit {done.returncode} (expected {expected}): {done.stderr.strip()[-400:]}")
+        if code != expected or "Traceback" in stderr or "internal error" in stderr:
+            failures.append(f"{command}\n  exit {code} (expected {expected}): {stderr.strip()[-400:]}")
     assert not failures, "\n".join(failures)
