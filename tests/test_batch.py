@@ -403,15 +403,17 @@ def test_ctrl_c_while_requests_wait_their_turn_counts_only_those_sent(emu, tmp_p
 
 # Offline -------------------------------------------------------------------------------------------------------------
 def test_offline_batch_streams_in_parallel_and_keeps_order(cli, tmp_path):
-    nums = numbers(40_000)
-    rows = [[str(i), f"customer number {i:08d}", n if i % 1000 else "garbage"] for i, n in enumerate(nums)]
+    nums = numbers(18_000)
+    # Wide rows: a megabyte of input (where worker processes start) in few numbers.
+    note = "customer of the spring campaign, contact by phone only, "
+    rows = [[str(i), f"{note}{i:08d}", n if i % 1000 else "garbage"] for i, n in enumerate(nums)]
     src = write_csv(tmp_path / "big.csv", ["id", "name", "mobile"], rows)
     assert src.stat().st_size > 1 << 20  # large enough for the worker processes
     r = cli("batch", str(src), "-p", "offline", "-t", "nt", "-o", str(tmp_path / "out.csv"))
     assert r.exit_code == 0, r.stderr
     out = rows_of((tmp_path / "out.csv").read_text())
     assert [row["id"] for row in out] == [row[0] for row in rows]
-    assert Counter(row["is_valid"] for row in out) == {"true": 39_960, "false": 40}
+    assert Counter(row["is_valid"] for row in out) == {"true": 17_982, "false": 18}
     assert {row["number_type"] for row in out if row["is_valid"] == "true"} == {"MOBILE"}
     assert out[1]["msisdn"] == nums[1]
 
@@ -419,7 +421,7 @@ def test_offline_batch_streams_in_parallel_and_keeps_order(cli, tmp_path):
 def test_interrupted_while_reading_the_input_resume_reads_it_again(emu, tmp_path):
     # Cron-style run (no terminal, no --max-cost): the input is read while the first chunks go out. The
     # emulator charges a chunk before its latency, so the first charge comes while most of the input is unread.
-    nums = numbers(40_000)
+    nums = numbers(20_000)
     src = write_csv(tmp_path / "in.csv", ["phone"], [[n] for n in nums])
     emu.latency = 0.2
     env = {**emu.env(), "HLRCLI_HOME": str(tmp_path / "home")}
@@ -437,8 +439,8 @@ def test_interrupted_while_reading_the_input_resume_reads_it_again(emu, tmp_path
     done = _hlrcli([*args, "--resume"], env, timeout=120)
     assert done.returncode == 0, done.stderr.decode()
     charged = emu.charged_numbers("hlrlookups")
-    assert len(charged) == 40_000 and max(charged.values()) == 1
-    assert len(rows_of((tmp_path / "o").read_text())) == 40_000
+    assert len(charged) == 20_000 and max(charged.values()) == 1
+    assert len(rows_of((tmp_path / "o").read_text())) == 20_000
 
 
 def test_dry_run_prices_what_max_age_saves_even_when_nothing_is_left_to_buy(live, emu, tmp_path):
