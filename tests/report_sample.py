@@ -192,7 +192,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
 def main() -> None:
     from rich.console import Console
 
-    from hlrcli.batch import report
+    from hlrcli.batch import report, report_text
     from hlrcli.batch import report_html as html
 
     parser = argparse.ArgumentParser(description="Time and print a report over synthetic rows.")
@@ -211,12 +211,12 @@ def main() -> None:
     rep = report.compute(data, currency="EUR")
     computed = time.perf_counter()
     console = Console(width=80, record=True)
-    report.render(rep, console)
+    report_text.render(rep, console)
     rendered = time.perf_counter()
     old = report.compute(rows(args.rows // 2, seed=3, pending=0.0), currency="EUR") if args.against else None
     page = html.page(rep, META, against=old)
     paged = time.perf_counter()
-    print("\n".join(report.breakdown_lines(rep)))
+    print("\n".join(report_text.breakdown_lines(rep)))
     print(
         f"{args.rows:,} rows: compute {computed - start:.2f} s, render {rendered - computed:.3f} s, "
         f"html {paged - rendered:.3f} s ({len(page):,} bytes)"

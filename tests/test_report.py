@@ -24,7 +24,7 @@ import pytest
 from rich.console import Console
 
 from hlrcli.batch import diff as diffs
-from hlrcli.batch import report
+from hlrcli.batch import report, report_text
 from hlrcli.batch import report_html as html
 from tests.report_sample import META, browser, chromium, png_pixels
 
@@ -118,9 +118,9 @@ def test_no_rows() -> None:
         ("cost", "maybe_billed", None),
     ]
     assert report.summary(rep)["cost"] is None
-    assert report.breakdown_lines(rep, 80) == ["status: —", "networks: —", "cost: none recorded"]
+    assert report_text.breakdown_lines(rep, 80) == ["status: —", "networks: —", "cost: none recorded"]
     out = console()
-    report.render(rep, out)
+    report_text.render(rep, out)
     assert "no rows" in out.export_text()
 
 
@@ -229,7 +229,7 @@ def test_cost_is_summed_exactly_whatever_its_type() -> None:
     mixed = report.compute([*rows, hlr("+33600000008", cost="1.5", currency="USD")], currency="EUR")
     assert mixed.cost is None and mixed.currency is None
     assert mixed.cost_text() == "0.0320 EUR + 1.5000 USD"
-    assert "cost: 0.0320 EUR + 1.5000 USD" in report.breakdown_lines(mixed)
+    assert "cost: 0.0320 EUR + 1.5000 USD" in report_text.breakdown_lines(mixed)
 
 
 def test_distinct_numbers_counted_once_and_estimated_past_the_exact_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -246,7 +246,7 @@ def test_distinct_numbers_counted_once_and_estimated_past_the_exact_limit(monkey
     # (numbers sharing a bit), so this also tells the estimate from a plain count.
     assert abs(rep.distinct - 120_000) < 200
     out = console()
-    report.render(rep, out)
+    report_text.render(rep, out)
     assert "≈ " in out.export_text()
     assert report.compute(seven_two_one()).distinct_exact
 
@@ -278,7 +278,7 @@ def test_nt_rows() -> None:
     assert "ported" not in [d.name for d in rep.dimensions]
     assert buckets(rep, "status") == [("OK", 10, 90.91), ("FAILED", 1, 9.09)]
     assert (rep.with_result, rep.failed, rep.distinct) == (10, 1, 11)
-    lines = report.breakdown_lines(rep)
+    lines = report_text.breakdown_lines(rep)
     assert lines[0] == "types: 6 MOBILE (54.5%) · 3 LANDLINE · 1 VOIP"
     assert lines[1] == "networks: —"
 
@@ -358,7 +358,7 @@ def test_the_headline_is_the_same_in_every_rendering() -> None:
     rows = [hlr(m) for m in numbered(7)] + [hlr(m, "PENDING", None) for m in numbered(3, 10)]
     rep = report.compute(rows, currency="EUR").with_journal(uncertain=2, maybe_billed=0.02)
     out = console(80)
-    report.render(rep, out)
+    report_text.render(rep, out)
     text = out.export_text()
     assert re.search(r"^maybe billed +up to 0\.0200 EUR +uncertain +2 +20\.0%$", text, re.M), text
     page = html.page(rep, META, generated=WHEN)
@@ -366,31 +366,31 @@ def test_the_headline_is_the_same_in_every_rendering() -> None:
     assert "+ maybe billed up to 0.0200 EUR" in page
     cmp = report.compare(report.compute(rows, currency="EUR").with_journal(0, None), rep)
     out = console(80)
-    report.render(cmp, out)
+    report_text.render(cmp, out)
     assert re.search(r"^uncertain +0 +2 +\+2$", out.export_text(), re.M)
     # Nothing uncertain: no row for it, the headline stays three lines.
     out = console(80)
-    report.render(report.compute(rows).with_journal(0, None), out)
+    report_text.render(report.compute(rows).with_journal(0, None), out)
     assert "uncertain" not in out.export_text() and "maybe billed" not in out.export_text()
 
 
 def test_breakdown_lines() -> None:
     rows = seven_two_one() + [hlr(m, "UNDETERMINED", "Bouygues Telecom") for m in numbered(2, 50)]
-    lines = report.breakdown_lines(report.compute(rows, currency="EUR"), width=100)
+    lines = report_text.breakdown_lines(report.compute(rows, currency="EUR"), width=100)
     assert lines == [
         "status: 7 CONNECTED (58.3%) · 2 ABSENT · 2 UNDETERMINED · 1 INVALID_MSISDN",
         "networks: 5 Orange (41.7%) · 3 SFR · 2 Bouygues Telecom",
         "cost: 0.1200 EUR (12 results, 0.0100 per result)",
     ]
     # 80 columns: 72 after the "hlrcli: " prefix, one item short of the whole status line.
-    at80 = report.breakdown_lines(report.compute(rows), width=80)
+    at80 = report_text.breakdown_lines(report.compute(rows), width=80)
     assert at80[0] == "status: 7 CONNECTED (58.3%) · 2 ABSENT · 2 UNDETERMINED · +1 more"
     # Narrow (58 columns, 50 after the "hlrcli: " prefix): whole items only, the rest counted.
-    narrow = report.breakdown_lines(report.compute(rows), width=58)
+    narrow = report_text.breakdown_lines(report.compute(rows), width=58)
     assert narrow[0] == "status: 7 CONNECTED (58.3%) · 2 ABSENT · +2 more"
     assert all(len(line) <= 50 for line in narrow)
     # Room for the next item but not for the "+N more" after it: the count of what is left comes first.
-    narrower = report.breakdown_lines(report.compute(rows), width=40, prefix=0)
+    narrower = report_text.breakdown_lines(report.compute(rows), width=40, prefix=0)
     assert narrower[0] == "status: 7 CONNECTED (58.3%) · +3 more"
     assert all(len(line) <= 40 for line in narrower)
 
@@ -410,9 +410,9 @@ def wide_rows() -> list[Row]:
 @pytest.mark.parametrize("columns", [40, 60, 80, 100, 132])
 def test_breakdown_lines_fit_the_terminal_after_the_notice_prefix(columns: int) -> None:
     rep = report.compute(wide_rows(), currency="EUR")
-    lines = report.breakdown_lines(rep, width=columns)
+    lines = report_text.breakdown_lines(rep, width=columns)
     # What the batch command prints: each line after "hlrcli: ", on a terminal `columns` wide.
-    printed = [report.NOTICE_PREFIX + line for line in lines]
+    printed = [report_text.NOTICE_PREFIX + line for line in lines]
     assert all(len(line) <= columns for line in printed), max(printed, key=len)
     status, networks, cost = lines
     assert status.startswith("status: 3,002 ABSENT (25.0%)")
@@ -425,11 +425,11 @@ def test_breakdown_lines_fit_the_terminal_after_the_notice_prefix(columns: int) 
 def test_breakdown_lines_take_the_terminal_width_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     rep = report.compute(wide_rows(), currency="EUR")
     monkeypatch.setenv("COLUMNS", "60")
-    assert report.terminal_width() == 60
-    assert max(len(line) for line in report.breakdown_lines(rep)) <= 60 - len(report.NOTICE_PREFIX)
-    assert report.breakdown_lines(rep) == report.breakdown_lines(rep, width=60)
+    assert report_text.terminal_width() == 60
+    assert max(len(line) for line in report_text.breakdown_lines(rep)) <= 60 - len(report_text.NOTICE_PREFIX)
+    assert report_text.breakdown_lines(rep) == report_text.breakdown_lines(rep, width=60)
     monkeypatch.setenv("COLUMNS", "120")
-    assert report.breakdown_lines(rep) == report.breakdown_lines(rep, 120)
+    assert report_text.breakdown_lines(rep) == report_text.breakdown_lines(rep, 120)
 
 
 # compare ---------------------------------------------------------------------------------------------------------
@@ -518,7 +518,7 @@ def test_render_fits_80_columns() -> None:
     rows = seven_two_one() + [hlr(m, "ABSENT", long_name, error="x" * 200) for m in numbered(3, 40)]
     rep = report.compute(rows, currency="EUR")
     out = console(80)
-    report.render(rep, out)
+    report_text.render(rep, out)
     text = out.export_text()
     lines = text.splitlines()
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
@@ -531,20 +531,20 @@ def test_render_fits_80_columns() -> None:
 
     cmp = report.compare(report.compute(seven_two_one()), rep)
     out = console(80)
-    report.render(cmp, out)
+    report_text.render(cmp, out)
     lines = out.export_text().splitlines()
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)
     assert any(line.startswith("CONNECTED") and "▼ −16.2" in line for line in lines)
 
 
 def test_bar() -> None:
-    assert report.bar(1.0, 10) == "█" * 10
-    assert report.bar(0.5, 10) == "█" * 5
-    assert report.bar(0.0, 10) == ""
-    assert report.bar(0.0001, 10) == "▏"  # non-zero stays visible
-    assert report.bar(0.0625, 10) == "▋"  # 5 eighths of a cell
-    assert report.bar(0.05, 10) == "▌"  # a half
-    assert report.bar(2.0, 4) == "████"
+    assert report_text.bar(1.0, 10) == "█" * 10
+    assert report_text.bar(0.5, 10) == "█" * 5
+    assert report_text.bar(0.0, 10) == ""
+    assert report_text.bar(0.0001, 10) == "▏"  # non-zero stays visible
+    assert report_text.bar(0.0625, 10) == "▋"  # 5 eighths of a cell
+    assert report_text.bar(0.05, 10) == "▌"  # a half
+    assert report_text.bar(2.0, 4) == "████"
 
 
 # diff ------------------------------------------------------------------------------------------------------------

@@ -19,11 +19,10 @@ from hlrcli.batch.report import (
     Bucket,
     Change,
     Report,
-    _int,
-    _pct,
     compare,
     ellipsize,
 )
+from hlrcli.batch.report_text import _int, _pct
 from hlrcli.models import ABSENT, CONNECTED, INVALID_MSISDN, PENDING, UNDETERMINED
 
 # CSS class per status; any other value gets the neutral bar colour. Fixed names, never derived from input.

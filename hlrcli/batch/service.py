@@ -647,7 +647,8 @@ class Jobs(JobBook):
     def _breakdown(store: Store, job: Job) -> list[str]:
         """The closing breakdown a terminal shows, from the job's distinct results (at most 100,000); made only
         when asked: decoding every result costs a large quiet batch a tenth of its time."""
-        from hlrcli.batch.report import breakdown_lines, compute
+        from hlrcli.batch.report import compute
+        from hlrcli.batch.report_text import breakdown_lines
 
         rows = store.query(
             "SELECT result FROM numbers WHERE job = ? AND state = 'done' AND result IS NOT NULL LIMIT 100000",

@@ -54,7 +54,8 @@ def report(
     figures as rows (dimension total, then cost), then one row per (dimension, value). -o FILE.html writes the
     HTML page instead (as --html FILE, with nothing else printed).
     """
-    from hlrcli.batch.report import compare, render, table_rows
+    from hlrcli.batch.report import compare, table_rows
+    from hlrcli.batch.report_text import render
     from hlrcli.output import Format, open_output
 
     page_to = html
