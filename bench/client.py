@@ -32,20 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import phonenumbers  # noqa: E402
-
 from tests.emulator import Emulator  # noqa: E402
-
-
-def valid_numbers(count: int) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while len(out) < count:
-        candidate = f"+49178{i:07d}"
-        if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
-            out.append(candidate)
-        i += 1
-    return out
+from tests.test_batch import numbers as valid_numbers  # noqa: E402
 
 
 def write_input(path: Path, numbers: list[str]) -> None:

@@ -50,7 +50,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # `python bench/faults.py` puts bench/ first on sys.path, not the repo root
 
-import phonenumbers  # noqa: E402
 
 from hlrcli.config import Settings  # noqa: E402
 from hlrcli.store import Store  # noqa: E402
@@ -59,6 +58,7 @@ from tests.emulator import Emulator  # noqa: E402
 from tests.emulator.affiliate import PRICE as AFFILIATE_PRICE  # noqa: E402
 from tests.emulator.data import HLR_COST  # noqa: E402
 from tests.emulator.smspartner import HLR_PRICE as SMSPARTNER_PRICE  # noqa: E402
+from tests.test_batch import numbers as valid_numbers  # noqa: E402
 
 TOKEN = "bench-faults-webhook-token-0123456789"  # HLRCLI_WEBHOOK_TOKEN: the receiver's token, known in advance
 AFFILIATE_CHUNKS = 6  # affiliate's chunk size is set so that a run has about this many chunks
@@ -147,18 +147,6 @@ class Figures:
 
 
 # Input ----------------------------------------------------------------------------------------------------------
-def valid_numbers(count: int, start: int) -> list[str]:
-    """Distinct valid German mobile numbers (as tests/test_batch.py's `numbers`)."""
-    out: list[str] = []
-    i = start
-    while len(out) < count:
-        n = f"+49178{i:07d}"
-        if phonenumbers.is_valid_number(phonenumbers.parse(n)):
-            out.append(n)
-        i += 1
-    return out
-
-
 def input_rows(count: int, rng: random.Random) -> tuple[list[list[str]], int]:
     """`count` distinct valid numbers, plus a few invalid rows and duplicates at random places."""
     nums = valid_numbers(count, start=rng.randrange(0, 5_000_000))
