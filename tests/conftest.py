@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
@@ -23,6 +24,9 @@ from typer.testing import CliRunner
 from hlrcli.cli.app import build
 from hlrcli.config import SPECS
 from tests.emulator import Emulator
+
+if TYPE_CHECKING:
+    from hlrcli.webhook.server import WebhookServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRETS = (
@@ -117,6 +121,22 @@ def live(cli: Cli, emu: Emulator) -> Cli:
     """A CLI configured for all three providers on the emulator."""
     cli.env(**emu.env())
     return cli
+
+
+@pytest.fixture
+def receiver(live: Cli, emu: Emulator) -> Iterator[WebhookServer]:
+    """`hlrcli webhook serve`'s server in a thread, on the same store and settings as the CLI under test."""
+    from hlrcli.config import Settings
+    from hlrcli.store import Store
+    from hlrcli.webhook.server import make_server
+
+    settings = Settings.load()
+    store = Store.open(settings.home(), durable=True)
+    server = make_server(settings, store, "127.0.0.1", 0, "/hlrcli")
+    server.start()
+    yield server
+    assert server.stop(grace=5)
+    store.close()
 
 
 def run_process(

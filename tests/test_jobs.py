@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from hlrcli.config import Settings
-from hlrcli.store import Store
 from hlrcli.webhook import webhook_token
-from hlrcli.webhook.server import WebhookServer, make_server
 from tests.conftest import rows_of
 from tests.test_batch import numbers, write_csv
-
-
-@pytest.fixture
-def receiver(live, emu) -> Iterator[WebhookServer]:
-    """`hlrcli webhook serve`'s server, in a thread, on the same store and settings as the CLI under test."""
-    settings = Settings.load()
-    store = Store.open(settings.home(), durable=True)
-    server = make_server(settings, store, "127.0.0.1", 0, "/hlrcli")
-    server.start()
-    yield server
-    assert server.stop(grace=5)
-    store.close()
 
 
 def test_async_hlrlookups_webhook_end_to_end(live, emu, receiver, tmp_path):

@@ -13,16 +13,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hlrcli.config import Settings
-from hlrcli.store import Store
 from hlrcli.webhook import webhook_token
-from hlrcli.webhook.server import WebhookServer, make_server
+from hlrcli.webhook.server import WebhookServer
 from tests.conftest import Cli, Result
 from tests.emulator import Emulator
 from tests.emulator.server import BROKEN_KINDS
@@ -90,18 +88,6 @@ def input_rows(nums: list[str]) -> list[list[str]]:
 def assert_every_row(result: Result, rows: list[list[str]]) -> None:
     got = out_rows(result)
     assert [(r["id"], r["phone"]) for r in got] == [(r[0], r[1]) for r in rows]
-
-
-@pytest.fixture
-def receiver(live: Cli, emu: Emulator) -> Iterator[WebhookServer]:
-    """`hlrcli webhook serve`'s server in a thread, on the CLI's own store and settings."""
-    settings = Settings.load()
-    store = Store.open(settings.home(), durable=True)
-    server = make_server(settings, store, "127.0.0.1", 0, "/hlrcli")
-    server.start()
-    yield server
-    assert server.stop(grace=5)
-    store.close()
 
 
 def token_url(server: WebhookServer, provider: str) -> str:
