@@ -828,12 +828,15 @@ class Store:
         """Store each result once (idempotent by provider + result_key) and attach it to its job's row, in one
         transaction: one disk sync per webhook body, not one per result. Returns (new, job name) per item."""
         out = []
+        units: dict[str, float | None] = {}  # a job's known price, looked up once per body, not once per result
         with self.tx() as db:
             for item in items:
-                out.append(self._deliver(db, item))
+                out.append(self._deliver(db, item, units))
         return out
 
-    def _deliver(self, db: sqlite3.Connection, item: CallbackResult) -> tuple[bool, str]:
+    def _deliver(
+        self, db: sqlite3.Connection, item: CallbackResult, units: dict[str, float | None]
+    ) -> tuple[bool, str]:
         seen = db.execute(
             "SELECT job FROM deliveries WHERE provider = ? AND result_key = ?", (item.provider, item.result_key)
         ).fetchone()
@@ -850,7 +853,9 @@ class Store:
             cost = item.result.get("cost")
             if cost is None and target["cost"] is None and target["maybe_cost"] is None:
                 # A result proves the request was billed; the answer that would have said how much was lost.
-                unit = self._known_unit(db, job)
+                if job not in units:
+                    units[job] = self._known_unit(db, job)
+                unit = units[job]
                 cost = None if unit is None else f"{unit:.4f}"
             # A result proves the request was processed: what may have been billed was billed.
             db.execute(
