@@ -578,16 +578,6 @@ class Store:
             )
             return int(cur.rowcount)
 
-    def mark_sending(
-        self,
-        job: str,
-        numbers: Sequence[str],
-        chunk: int | None = None,
-        references: dict[str, str] | None = None,
-        unit: float | None = None,
-    ) -> list[str]:
-        return self.journal(job, sending=numbers, chunk=chunk, references=references, unit=unit)
-
     def record(self, job: str, outcomes: Sequence[Outcome]) -> None:
         self.journal(job, outcomes)
 

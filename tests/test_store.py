@@ -108,7 +108,7 @@ def test_outcomes_are_recorded_per_shape_and_a_result_stays_final(tmp_path: Path
     store = Store.open(tmp_path)
     _job(store, "j", mode="sync")
     _rows(store, "j", ["+491", "+492", "+493"])
-    store.mark_sending("j", ["+491", "+492", "+493"], unit=0.01)
+    store.journal("j", sending=["+491", "+492", "+493"], unit=0.01)
     store.record(
         "j",
         [
@@ -139,7 +139,7 @@ def test_chunks_come_back_typed(tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     _job(store, "j")
     _rows(store, "j", ["+491", "+492"])
-    store.mark_sending("j", ["+491", "+492"], chunk=1, unit=0.5)
+    store.journal("j", sending=["+491", "+492"], chunk=1, unit=0.5)
     store.finish_chunk("j", 1, ChunkState.SUBMITTED, cost="1.0000", receipt={"accepted": 2})
     [chunk] = store.chunks("j")
     assert (chunk.state, chunk.size, chunk.cost, chunk.receipt, chunk.maybe_cost) == (
@@ -191,7 +191,7 @@ def test_a_reference_journaled_before_sending_finds_the_row_after_a_lost_answer(
     store = Store.open(tmp_path)
     _job(store, "aff", provider="affiliate")
     _rows(store, "aff", ["+491"])
-    store.mark_sending("aff", ["+491"], chunk=1, references={"+491": "href1"})
+    store.journal("aff", sending=["+491"], chunk=1, references={"+491": "href1"})
     store.settle_leftovers("aff")  # the run died: the request is uncertain
     assert store.counts("aff") == {NumberState.UNCERTAIN: 1}
     [(new, job)] = store.deliver_many([_result("affiliate", "hlr", "x:active", None, reference="href1")])
