@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from hlrcli.batch.reader import Input
 from hlrcli.errors import UnsupportedError, UsageError
 from hlrcli.numbers import normalise
-from hlrcli.output import Format, Style
+from hlrcli.output import Format, Style, check_not_terminal
 from hlrcli.providers.base import Provider
 from hlrcli.store import Job, NumberState, Store
 
@@ -216,9 +216,7 @@ def check_destination(run: dict[str, Any], stdout: Any, inp: Input) -> None:
     if output is None:
         if stdout is None or getattr(stdout, "closed", False):
             raise UsageError("standard output is closed: write to a file with -o FILE")
-        isatty = getattr(stdout, "isatty", None)
-        if run.get("format") == Format.xlsx.value and isatty is not None and isatty():
-            raise UsageError("xlsx is a binary file: write it with -o FILE.xlsx")
+        check_not_terminal(Format(run["format"]), None, stdout)
         return
     target = Path(output)
     if target.is_dir():

@@ -24,7 +24,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from hlrcli.config import Settings
 from hlrcli.errors import ExitCode, HlrcliError, NetworkError, ProviderError, UsageError
-from hlrcli.output import Format, Style, format_for, open_output, render
+from hlrcli.output import Format, Style, check_not_terminal, format_for, isatty, open_output, render
 from hlrcli.redact import redact, register
 
 T = TypeVar("T")
@@ -200,10 +200,10 @@ class Ctx:
 
     @property
     def stderr_is_tty(self) -> bool:
-        return _isatty(self.stderr)
+        return isatty(self.stderr)
 
     def can_ask(self) -> bool:
-        return _isatty(sys.stdin) and _isatty(self.stderr)
+        return isatty(sys.stdin) and isatty(self.stderr)
 
     def confirm(self, question: str) -> bool:
         """y/N on the terminal. Ctrl-D answers no; Ctrl-C stops (exit 130), one line either way."""
@@ -225,8 +225,7 @@ class Ctx:
     @property
     def fmt(self) -> Format:
         fmt = self._fmt()
-        if fmt is Format.xlsx and self.output in (None, "-") and _isatty(self.stdout):
-            raise UsageError("xlsx is a binary file: write it with -o FILE.xlsx")
+        check_not_terminal(fmt, self.output, self.stdout)
         return fmt
 
     def _fmt(self) -> Format:
@@ -238,7 +237,7 @@ class Ctx:
         configured = self.settings.get("HLRCLI_FORMAT")
         if configured:
             return Format(configured)
-        return Format.table if _isatty(self.stdout) else Format.csv
+        return Format.table if isatty(self.stdout) else Format.csv
 
     def style(self) -> Style:
         from hlrcli.output import delimiter_for
@@ -311,13 +310,6 @@ class Ctx:
         for p in self._providers.values():
             p.close()
         self._providers.clear()
-
-
-def _isatty(stream: TextIO | None) -> bool:
-    try:
-        return bool(stream is not None and stream.isatty())
-    except (AttributeError, ValueError):
-        return False
 
 
 def _split_columns(text: str | None) -> tuple[str, ...] | None:
@@ -509,7 +501,7 @@ def read_numbers(raw: Sequence[str], what: str = "numbers") -> list[str]:
     """The NUMBER (or ID) arguments, where `-` means: one per line from stdin."""
     if "-" not in raw:
         return list(raw)
-    if _isatty(sys.stdin):
+    if isatty(sys.stdin):
         print(f"hlrcli: reading {what} from stdin, one per line (Ctrl-D to finish)", file=sys.stderr, flush=True)
     out: list[str] = []
     for item in raw:

@@ -299,6 +299,20 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def isatty(stream: Any) -> bool:
+    """Is this stream a terminal (False for None, a closed stream, or one without isatty)?"""
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def check_not_terminal(fmt: Format, output: str | Path | None, stdout: Any) -> None:
+    """A binary format goes to a file or a pipe, never to a terminal: refused before anything is paid."""
+    if fmt is Format.xlsx and output in (None, "-") and isatty(stdout):
+        raise UsageError("xlsx is a binary file: write it with -o FILE.xlsx")
+
+
 def silence_stdout() -> None:
     """The reader of stdout went away: send what is still buffered nowhere, so that neither a later write nor
     the interpreter's final flush fails."""

@@ -32,13 +32,6 @@ def _current_network(row: dict[str, Any]) -> Any:
 DERIVED: dict[str, Callable[[dict[str, Any]], Any]] = {"network": _current_network}
 
 
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def _fit(cols: list[str], natural: dict[str, int], fixed: set[str], width: int) -> dict[str, int]:
     """Column widths that fit `width`: natural where there is room; else the flexible columns share the rest
     (at least MIN_FLEX each), and columns are dropped from the right (`error` last) when even that is too wide."""
@@ -77,10 +70,10 @@ def render_table(
     from rich.table import Table
     from rich.text import Text
 
-    from hlrcli.output import _cell
+    from hlrcli.output import _cell, isatty
 
     # Off a terminal (a file, a pipe) nothing limits the width: never cut cells there.
-    width = None if _isatty(stream) else 10_000
+    width = None if isatty(stream) else 10_000
     console = Console(file=stream, no_color="NO_COLOR" in os.environ or None, soft_wrap=False, width=width)
 
     def styled(value: Any) -> Text:
