@@ -227,11 +227,14 @@ class Runner:
             return self.provider.lookup(kind, Number(raw=number, e164=number), replays=0, **self.opts)
 
         def launch(pool: ThreadPoolExecutor, room: int) -> list[Future[Any]]:
-            batch = self._next(room)
-            if not batch:
-                return []
-            # The answers landed since the last round and this round's numbers: one transaction.
-            batch = self._flush(batch)
+            # The answers landed since the last round and this round's numbers: one transaction. (A number a
+            # late result took meanwhile is not marked: choose again rather than end the run early.)
+            batch: list[str] = []
+            while not batch:
+                chosen = self._next(room)
+                if not chosen:
+                    return []
+                batch = self._flush(chosen)
             self.tally.sent += len(batch)
             futures = [pool.submit(call, number) for number in batch]
             waiting.update(zip(futures, batch, strict=True))
@@ -301,18 +304,18 @@ class Runner:
 
         def launch(pool: ThreadPoolExecutor, room: int) -> list[Future[Any]]:
             nonlocal seq
-            numbers = self._next(size, full=True)
-            if not numbers:
-                return []
             chunk = seq
-            # Keys we choose ourselves (affiliate references) are journaled before the request leaves, so a
-            # result can find its row even if the answer to this request is lost.
-            refs = self.provider.references(numbers, scope, **self.opts)
-            numbers = self.store.journal(
-                self.job.name, sending=numbers, chunk=chunk, references=refs, unit=self._unit(), allowed=self.states
-            )
-            if not numbers:
-                return launch(pool, room)  # late results took the whole chunk: choose again
+            numbers: list[str] = []
+            while not numbers:  # late results may have taken a whole chunk meanwhile: choose again
+                chosen = self._next(size, full=True)
+                if not chosen:
+                    return []
+                # Keys we choose ourselves (affiliate references) are journaled before the request leaves, so a
+                # result can find its row even if the answer to this request is lost.
+                refs = self.provider.references(chosen, scope, **self.opts)
+                numbers = self.store.journal(
+                    self.job.name, sending=chosen, chunk=chunk, references=refs, unit=self._unit(), allowed=self.states
+                )
             seq += 1
             items = [Number(raw=n, e164=n) for n in numbers]
             fut = pool.submit(self.provider.submit, self.job.kind, items, scope=scope, **self.opts)
